@@ -12,9 +12,10 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "MonotonicClock", "NS_PER_S", "NS_PER_US"]
+__all__ = ["Clock", "FakeClock", "MonotonicClock", "NS_PER_S", "NS_PER_US", "TimerHandle"]
 
 #: Nanoseconds in one second.
 NS_PER_S = 1_000_000_000
@@ -33,6 +34,16 @@ class Clock(Protocol):
         """Return once ``now_ns() >= deadline_ns``."""
         ...
 
+    def call_at_ns(self, deadline_ns: int, callback: Callable[[], None]) -> TimerHandle:
+        """Run ``callback`` on the running event loop once ``now_ns() >= deadline_ns``."""
+        ...
+
+
+class TimerHandle(Protocol):
+    """What :meth:`Clock.call_at_ns` returns: something that can be cancelled."""
+
+    def cancel(self) -> None: ...
+
 
 class MonotonicClock:
     """The real clock: ``CLOCK_MONOTONIC``, shared by every process on the host."""
@@ -44,6 +55,11 @@ class MonotonicClock:
         delay_ns = deadline_ns - time.monotonic_ns()
         if delay_ns > 0:
             await asyncio.sleep(delay_ns / NS_PER_S)
+
+    def call_at_ns(self, deadline_ns: int, callback: Callable[[], None]) -> TimerHandle:
+        loop = asyncio.get_running_loop()
+        delay_s = max(0, deadline_ns - time.monotonic_ns()) / NS_PER_S
+        return loop.call_later(delay_s, callback)
 
 
 class FakeClock:
@@ -61,8 +77,9 @@ class FakeClock:
 
     def __init__(self, start_ns: int = 0) -> None:
         self._now_ns = start_ns
-        self._sleepers: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[int, int, _FakeTimer]] = []
         self._order = itertools.count()
+        self._jump_pending = False
 
     def now_ns(self) -> int:
         return self._now_ns
@@ -77,24 +94,54 @@ class FakeClock:
             await asyncio.sleep(0)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (deadline_ns, next(self._order), future))
-        asyncio.get_running_loop().call_soon(self._jump)
+        self.call_at_ns(deadline_ns, lambda: future.done() or future.set_result(None))
         await future
+
+    def call_at_ns(self, deadline_ns: int, callback: Callable[[], None]) -> TimerHandle:
+        timer = _FakeTimer(callback)
+        heapq.heappush(self._sleepers, (deadline_ns, next(self._order), timer))
+        if not self._jump_pending:
+            self._jump_pending = True
+            asyncio.get_running_loop().call_soon(self._jump)
+        return timer
 
     def _jump(self) -> None:
         # Let every runnable task settle before jumping: only when the loop has
         # nothing else to do does virtual time move to the next deadline.
+        # (``_ready`` is the pure-Python loop's run queue: FakeClock is for the
+        # default asyncio loop in unit tests, never for uvloop.)
         loop = asyncio.get_running_loop()
         if getattr(loop, "_ready", None):
             loop.call_soon(self._jump)
             return
+        self._jump_pending = False
         if self._sleepers:
             deadline_ns = self._sleepers[0][0]
             self._now_ns = max(self._now_ns, deadline_ns)
             self._wake_due()
+        if self._sleepers and not self._jump_pending:
+            self._jump_pending = True
+            loop.call_soon(self._jump)
 
     def _wake_due(self) -> None:
         while self._sleepers and self._sleepers[0][0] <= self._now_ns:
-            _, _, future = heapq.heappop(self._sleepers)
-            if not future.done():
-                future.set_result(None)
+            _, _, timer = heapq.heappop(self._sleepers)
+            timer.fire()
+
+
+class _FakeTimer:
+    """A pending callback on a :class:`FakeClock`."""
+
+    __slots__ = ("_callback", "cancelled")
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self._callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def fire(self) -> None:
+        if not self.cancelled:
+            self.cancelled = True
+            self._callback()
