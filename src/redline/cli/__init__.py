@@ -1,1 +1,65 @@
-"""redline.cli."""
+"""The command line: thin Typer commands over the parts of redline.
+
+Only this package touches the process: the environment, stdout, exit codes
+and signals. Errors raised by the parts are mapped to one-line messages and
+to the exit codes in :class:`ExitCode`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from redline.cli._exit import ExitCode
+from redline.cli._run import run
+from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
+from redline.report._results_json import redline_version
+
+__all__ = ["ExitCode", "app", "main"]
+
+app = typer.Typer(
+    name="redline",
+    help="A performance engineer in a box: load, measure, explain, prove.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(run)
+
+
+def _version(value: bool) -> None:
+    if value:
+        Console().print(f"redline {redline_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """A performance engineer in a box: load, measure, explain, prove."""
+
+
+#: Exit code for each kind of error redline raises on purpose.
+ERROR_EXIT_CODES: dict[type[RedlineError], ExitCode] = {
+    ConfigError: ExitCode.BAD_INPUT,
+    ScopeError: ExitCode.BAD_INPUT,
+    ReportError: ExitCode.REPORT,
+}
+
+
+def main() -> None:
+    """Run the CLI; turn redline's errors into one line and an exit code."""
+    try:
+        app(standalone_mode=True)
+    except RedlineError as exc:
+        console = Console(stderr=True)
+        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        sys.exit(int(ERROR_EXIT_CODES.get(type(exc), ExitCode.TARGET)))

@@ -1,1 +1,19 @@
-"""redline.load."""
+"""The load engine: executors, virtual users, the HTTP client, worker processes.
+
+``LoadRunner(plan, workers=N).run(stop_event)`` runs a plan and returns a
+:class:`RunResult`; nothing here prints or formats output.
+"""
+
+from redline.load._runner import LoadRunner, Progress, RunObserver, RunResult, RunStatus
+from redline.load._selfcheck import SelfCheck
+from redline.load._thresholds import ThresholdOutcome
+
+__all__ = [
+    "LoadRunner",
+    "Progress",
+    "RunObserver",
+    "RunResult",
+    "RunStatus",
+    "SelfCheck",
+    "ThresholdOutcome",
+]

@@ -1,0 +1,126 @@
+"""``redline run``: parse the flags, build a plan, run it, show and write results."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from redline.cli._exit import ExitCode
+from redline.errors import ConfigError
+from redline.load import LoadRunner, RunResult, RunStatus
+from redline.plan import Plan, load_plan, plan_from_flags
+from redline.report import LiveView, render_summary, write_results
+
+__all__ = ["run"]
+
+
+def _parse_headers(headers: list[str]) -> dict[str, str]:
+    parsed = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise ConfigError(f"--header: {header!r} is not of the form 'Name: value'")
+        parsed[name.strip()] = value.strip()
+    return parsed
+
+
+def _build_plan(target: str, options: dict[str, object]) -> Plan:
+    if not target.startswith(("http://", "https://")) and target.endswith(".toml"):
+        plan = load_plan(Path(target))
+    else:
+        plan = plan_from_flags(target, **options)  # type: ignore[arg-type]
+    plan.validate_scope()
+    return plan
+
+
+def _default_workers() -> int:
+    """The cores this process may run on: the cores given to the generator."""
+    return len(os.sched_getaffinity(0))
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: leave now
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _exit_code(result: RunResult) -> ExitCode:
+    if result.status is RunStatus.INTERRUPTED:
+        return ExitCode.INTERRUPTED
+    if result.status is RunStatus.ABORTED:
+        return ExitCode.ABORTED
+    if not result.thresholds_passed:
+        return ExitCode.THRESHOLDS_FAILED
+    return ExitCode.OK
+
+
+def run(
+    target: Annotated[str, typer.Argument(help="A URL (http/https) or a plan file (.toml).")],
+    vus: Annotated[int | None, typer.Option(help="Virtual users (closed model), 1..50000.")] = None,
+    duration: Annotated[str | None, typer.Option(help="How long, e.g. 30s, 5m (10s..24h).")] = None,
+    rate: Annotated[
+        str | None, typer.Option(help="Arrival rate (open model), e.g. 5000/s (0.1..100000/s).")
+    ] = None,
+    max_vus: Annotated[int | None, typer.Option(help="Open model: most VUs to use.")] = None,
+    iterations: Annotated[
+        int | None, typer.Option(help="Stop after this many iterations, shared by the VUs.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: the cores given to redline).")
+    ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(help='A pass/fail rule, e.g. "p95<300ms", "error_rate<1%", "p99[name]<1s:abort".'),
+    ] = None,
+    method: Annotated[str, typer.Option(help="HTTP method for a URL target.")] = "GET",
+    header: Annotated[list[str] | None, typer.Option(help='A request header, "Name: value".')] = None,
+    body: Annotated[str | None, typer.Option(help="A request body.")] = None,
+    connect_timeout: Annotated[str | None, typer.Option(help="Connect timeout (100ms..5m).")] = None,
+    timeout: Annotated[str | None, typer.Option(help="Request timeout (100ms..5m).")] = None,
+    insecure: Annotated[bool, typer.Option(help="Do not verify TLS certificates.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No live view; only the summary.")] = False,
+) -> None:
+    """Load a target and report latency, throughput and errors."""
+    console = Console()
+    options: dict[str, object] = {
+        "vus": vus,
+        "duration": duration,
+        "rate": rate,
+        "max_vus": max_vus,
+        "iterations": iterations,
+        "thresholds": threshold or [],
+        "method": method,
+        "headers": _parse_headers(header or []),
+        "body": body,
+        "connect_timeout": connect_timeout,
+        "request_timeout": timeout,
+        "insecure": insecure,
+        "workers": workers,
+    }
+    plan = _build_plan(target, options)
+    worker_count = workers or plan.workers or _default_workers()
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    live = not quiet and console.is_terminal
+    if live:
+        with LiveView(console) as view:
+            result = LoadRunner(plan, workers=worker_count, observer=view).run(stop)
+    else:
+        result = LoadRunner(plan, workers=worker_count).run(stop)
+    render_summary(result, console)
+    if out is not None:
+        write_results(result, out)
+        console.print(f"results written to {out}")
+    raise typer.Exit(int(_exit_code(result)))

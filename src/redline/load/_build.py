@@ -1,0 +1,144 @@
+"""Turn a plan's executor config into this worker's share of it.
+
+One entry per executor type in ``EXECUTOR_BUILDERS``; each returns a ready,
+not yet started executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from redline.load._closed import ClosedExecutor, ClosedSchedule
+from redline.load._executor import Executor
+from redline.load._open import OpenExecutor
+from redline.load._schedule import ArrivalSchedule, RateStage, share
+from redline.load._vu import WorkerContext
+from redline.plan import (
+    ConstantArrivalRateConfig,
+    ConstantVusConfig,
+    PerVuIterationsConfig,
+    Plan,
+    RampingArrivalRateConfig,
+    RampingVusConfig,
+    SharedIterationsConfig,
+)
+
+__all__ = ["build_executor", "max_connections"]
+
+Builder = Callable[[Any, Plan, WorkerContext, int, int], Executor]
+
+
+def _graceful_stop_s(plan: Plan) -> float:
+    # In-flight requests get at most their timeout, and never more than 5 s.
+    return min(plan.request_timeout_s, 5.0)
+
+
+def _constant_vus(
+    cfg: ConstantVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    vus = share(cfg.vus, i, n)
+    schedule = ClosedSchedule(
+        vus_at=lambda _t: vus,
+        duration_s=cfg.duration_s,
+        graceful_stop_s=_graceful_stop_s(plan),
+        think_time_s=plan.think_time_s,
+    )
+    return ClosedExecutor(ctx, schedule)
+
+
+def _ramping_vus(
+    cfg: RampingVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    schedule = ClosedSchedule(
+        vus_at=lambda t: share(int(cfg.target_at(t)), i, n),
+        duration_s=cfg.planned_duration_s(),
+        graceful_stop_s=_graceful_stop_s(plan),
+        think_time_s=plan.think_time_s,
+    )
+    return ClosedExecutor(ctx, schedule)
+
+
+def _per_vu_iterations(
+    cfg: PerVuIterationsConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    vus = share(cfg.vus, i, n)
+    schedule = ClosedSchedule(
+        vus_at=lambda _t: vus,
+        duration_s=cfg.max_duration_s,
+        iterations_per_vu=cfg.iterations,
+        graceful_stop_s=_graceful_stop_s(plan),
+        think_time_s=plan.think_time_s,
+    )
+    return ClosedExecutor(ctx, schedule)
+
+
+def _shared_iterations(
+    cfg: SharedIterationsConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    vus = share(cfg.vus, i, n)
+    schedule = ClosedSchedule(
+        vus_at=lambda _t: vus,
+        duration_s=cfg.max_duration_s,
+        shared_iterations=share(cfg.iterations, i, n),
+        graceful_stop_s=_graceful_stop_s(plan),
+        think_time_s=plan.think_time_s,
+    )
+    return ClosedExecutor(ctx, schedule)
+
+
+def _open(
+    schedule: ArrivalSchedule, pre: int, most: int, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    return OpenExecutor(
+        ctx,
+        schedule,
+        worker=i,
+        workers=n,
+        pre_allocated_vus=share(pre, i, n),
+        max_vus=max(1, share(most, i, n)),
+        graceful_stop_s=_graceful_stop_s(plan),
+    )
+
+
+def _constant_rate(
+    cfg: ConstantArrivalRateConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    schedule = ArrivalSchedule.constant(rate_per_s=cfg.rate, duration_s=cfg.duration_s)
+    return _open(schedule, cfg.pre_allocated_vus, cfg.max_vus, plan, ctx, i, n)
+
+
+def _ramping_rate(
+    cfg: RampingArrivalRateConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
+) -> Executor:
+    stages = [RateStage(s.duration_s, s.target) for s in cfg.stages]
+    schedule = ArrivalSchedule(cfg.start_rate, stages)
+    return _open(schedule, cfg.pre_allocated_vus, cfg.max_vus, plan, ctx, i, n)
+
+
+#: Builders by executor config type.
+EXECUTOR_BUILDERS: dict[type, Builder] = {
+    ConstantVusConfig: _constant_vus,
+    RampingVusConfig: _ramping_vus,
+    PerVuIterationsConfig: _per_vu_iterations,
+    SharedIterationsConfig: _shared_iterations,
+    ConstantArrivalRateConfig: _constant_rate,
+    RampingArrivalRateConfig: _ramping_rate,
+}
+
+
+def build_executor(plan: Plan, ctx: WorkerContext, index: int, workers: int) -> Executor:
+    """This worker's executor for ``plan``'s executor config."""
+    return EXECUTOR_BUILDERS[type(plan.executor)](plan.executor, plan, ctx, index, workers)
+
+
+def max_connections(plan: Plan) -> int:
+    """The most connections the whole plan may hold at once (one per VU per endpoint)."""
+    cfg = plan.executor
+    if isinstance(cfg, ConstantArrivalRateConfig | RampingArrivalRateConfig):
+        vus = max(cfg.max_vus, cfg.pre_allocated_vus)
+    elif isinstance(cfg, RampingVusConfig):
+        vus = max([cfg.start_vus, *(int(s.target) for s in cfg.stages)])
+    else:
+        vus = cfg.vus
+    return vus * len({plan.resolve_url(r).split("/", 3)[2] for r in plan.requests})

@@ -1,0 +1,175 @@
+"""The closed model: a number of VUs, each starting its next iteration when
+the last one ends. Serves constant-vus, ramping-vus, per-vu-iterations and
+shared-iterations (they differ only in how many VUs, and when to stop)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redline.clock import NS_PER_S
+from redline.load._executor import ExecutorCounters, StopReason
+from redline.load._vu import VirtualUser, WorkerContext
+
+__all__ = ["ClosedExecutor", "ClosedSchedule"]
+
+#: How often the VU count is brought in line with the stages.
+CONTROL_PERIOD_NS = NS_PER_S // 10
+
+
+@dataclass(frozen=True)
+class ClosedSchedule:
+    """This worker's share of a closed-model plan.
+
+    Attributes:
+        vus_at: VUs wanted at ``t`` seconds from the start.
+        duration_s: when to stop starting iterations.
+        iterations_per_vu: per-vu-iterations: each VU stops after this many.
+        shared_iterations: shared-iterations: the worker stops after this many in all.
+        graceful_stop_s: how long in-flight iterations may finish after the end.
+        think_time_s: pause between a VU's iterations.
+    """
+
+    vus_at: Callable[[float], int]
+    duration_s: float
+    iterations_per_vu: int | None = None
+    shared_iterations: int | None = None
+    graceful_stop_s: float = 5.0
+    think_time_s: float = 0.0
+
+
+class ClosedExecutor:
+    """Runs a :class:`ClosedSchedule` on virtual users."""
+
+    def __init__(self, ctx: WorkerContext, schedule: ClosedSchedule) -> None:
+        self._ctx = ctx
+        self._schedule = schedule
+        self._vus: set[VirtualUser] = set()
+        self._retiring = 0
+        self._start_ns = 0
+        self._stopping = False
+        self._numbered = 0
+        self._think_ns = int(schedule.think_time_s * NS_PER_S)
+        self._counted = (
+            schedule.iterations_per_vu is not None or schedule.shared_iterations is not None
+        )
+        self._finished: asyncio.Future[StopReason] | None = None
+        self.counters = ExecutorCounters()
+
+    @property
+    def finished(self) -> asyncio.Future[StopReason]:
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+        return self._finished
+
+    def active_vus(self) -> int:
+        return len(self._vus) - self._retiring
+
+    def start(self, start_ns: int) -> None:
+        self._start_ns = start_ns
+        _ = self.finished
+        if self._counted:
+            # Iteration-counted executors start every VU once and never resize.
+            self._resize(self._schedule.vus_at(0.0))
+        self._control()
+
+    def _control(self) -> None:
+        if self._stopping:
+            return
+        clock = self._ctx.clock
+        elapsed_s = (clock.now_ns() - self._start_ns) / NS_PER_S
+        if elapsed_s >= self._schedule.duration_s:
+            self._end()
+            return
+        if not self._counted:
+            self._resize(self._schedule.vus_at(elapsed_s))
+        clock.call_at_ns(clock.now_ns() + CONTROL_PERIOD_NS, self._control)
+
+    def _resize(self, wanted: int) -> None:
+        active = len(self._vus) - self._retiring
+        if wanted > active:
+            # Take back retiring VUs first; they are still connected.
+            revived = min(self._retiring, wanted - active)
+            self._retiring -= revived
+            for _ in range(wanted - active - revived):
+                self._add_vu()
+        elif wanted < active:
+            # Extra VUs finish their iteration first (k6's graceful ramp-down).
+            idle = [vu for vu in self._vus if not vu.busy][: active - wanted]
+            for vu in idle:
+                self._retire(vu)
+            self._retiring += active - wanted - len(idle)
+
+    def _add_vu(self) -> None:
+        vu = VirtualUser(self._ctx, self._on_done, number=self._numbered)
+        self._numbered += 1
+        self._vus.add(vu)
+        self._begin(vu)
+
+    def _begin(self, vu: VirtualUser) -> None:
+        limit = self._schedule.shared_iterations
+        if limit is not None and self.counters.started >= limit:
+            self._retire(vu)
+            return
+        self.counters.started += 1
+        vu.start_iteration(self._ctx.clock.now_ns())
+
+    def _on_done(self, vu: VirtualUser) -> None:
+        if self._stopping:
+            self._retire(vu)
+        elif self._retiring:
+            self._retiring -= 1
+            self._retire(vu)
+        elif self._schedule.iterations_per_vu is not None and (
+            vu.iterations >= self._schedule.iterations_per_vu
+        ):
+            self._retire(vu)
+        elif self._think_ns:
+            clock = self._ctx.clock
+            clock.call_at_ns(clock.now_ns() + self._think_ns, lambda: self._resume(vu))
+        else:
+            self._begin(vu)
+
+    def _resume(self, vu: VirtualUser) -> None:
+        if vu not in self._vus:
+            return
+        if self._stopping:
+            self._retire(vu)
+        else:
+            self._begin(vu)
+
+    def _retire(self, vu: VirtualUser) -> None:
+        vu.close()
+        self._vus.discard(vu)
+        if not self._vus and (self._stopping or self._counted):
+            self._settle(StopReason.COMPLETED)
+
+    def _settle(self, reason: StopReason) -> None:
+        self._stopping = True
+        fut = self.finished
+        if not fut.done():
+            fut.set_result(reason)
+
+    def _end(self) -> None:
+        """The duration is over: let in-flight iterations finish, briefly."""
+        self._stopping = True
+        for vu in [v for v in self._vus if not v.busy]:
+            self._retire(vu)
+        if not self._vus:
+            self._settle(StopReason.COMPLETED)
+            return
+        clock = self._ctx.clock
+        deadline = clock.now_ns() + int(self._schedule.graceful_stop_s * NS_PER_S)
+        clock.call_at_ns(deadline, lambda: self._cut_off(StopReason.COMPLETED))
+
+    def stop(self) -> None:
+        self._cut_off(StopReason.INTERRUPTED)
+
+    def _cut_off(self, reason: StopReason) -> None:
+        self._stopping = True
+        for vu in self._vus:
+            if vu.abort():
+                self.counters.interrupted += 1
+        self._vus.clear()
+        self._settle(reason)

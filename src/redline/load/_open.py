@@ -1,0 +1,154 @@
+"""The open model: iterations start at their intended times whatever the
+target does. Serves constant-arrival-rate and ramping-arrival-rate.
+
+Sends are scheduled by absolute time (``start + t(n)``), never by sleeping
+between them, so a slow target cannot slow the sending. An arrival that finds
+no free VU, with ``max_vus`` already busy, is counted as dropped, never
+delayed (k6 ``constant_arrival_rate.go``). Each worker takes every
+``workers``-th arrival of the one global schedule, so the merged sends are
+evenly spaced and the total is exactly the plan's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from redline.clock import NS_PER_S, NS_PER_US
+from redline.load._executor import ExecutorCounters, StopReason
+from redline.load._schedule import ArrivalSchedule
+from redline.load._vu import VirtualUser, WorkerContext
+
+__all__ = ["OpenExecutor"]
+
+
+class OpenExecutor:
+    """Starts iterations at the arrival times of an :class:`ArrivalSchedule`.
+
+    Args:
+        ctx: the worker's shared context.
+        schedule: the whole plan's arrivals.
+        worker: this worker's index; it takes arrivals ``worker, worker + workers, ...``.
+        workers: how many workers share the schedule.
+        pre_allocated_vus: VUs created up front.
+        max_vus: VUs this worker may create in all.
+        graceful_stop_s: how long in-flight iterations may finish after the last arrival.
+    """
+
+    def __init__(
+        self,
+        ctx: WorkerContext,
+        schedule: ArrivalSchedule,
+        *,
+        worker: int,
+        workers: int,
+        pre_allocated_vus: int,
+        max_vus: int,
+        graceful_stop_s: float = 5.0,
+    ) -> None:
+        self._ctx = ctx
+        self._schedule = schedule
+        self._n = worker
+        self._step = workers
+        self._pre_allocated = pre_allocated_vus
+        self._max_vus = max(max_vus, pre_allocated_vus)
+        self._graceful_stop_ns = int(graceful_stop_s * NS_PER_S)
+        self._idle: list[VirtualUser] = []
+        self._busy = 0
+        self._created = 0
+        self._start_ns = 0
+        self._stopping = False
+        self._finished: asyncio.Future[StopReason] | None = None
+        self._all: list[VirtualUser] = []
+        self.counters = ExecutorCounters()
+
+    @property
+    def finished(self) -> asyncio.Future[StopReason]:
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+        return self._finished
+
+    def active_vus(self) -> int:
+        return self._created
+
+    def start(self, start_ns: int) -> None:
+        self._start_ns = start_ns
+        _ = self.finished
+        for _ in range(self._pre_allocated):
+            self._idle.append(self._new_vu())
+        self._tick()
+
+    def _new_vu(self) -> VirtualUser:
+        vu = VirtualUser(self._ctx, self._on_done, number=self._created)
+        self._created += 1
+        self._all.append(vu)
+        return vu
+
+    def _tick(self) -> None:
+        if self._stopping:
+            return
+        clock = self._ctx.clock
+        now = clock.now_ns()
+        while True:
+            t_s = self._schedule.time_of(self._n)
+            if t_s is None:
+                self._drain()
+                return
+            intended = self._start_ns + int(t_s * NS_PER_S)
+            if intended > now:
+                clock.call_at_ns(intended, self._tick)
+                return
+            self._dispatch(intended, now)
+            self._n += self._step
+
+    def _dispatch(self, intended_ns: int, now_ns: int) -> None:
+        if self._idle:
+            vu = self._idle.pop()
+        elif self._created < self._max_vus:
+            vu = self._new_vu()
+        else:
+            self.counters.dropped += 1
+            return
+        self._busy += 1
+        self.counters.started += 1
+        self.counters.send_lags_us.append((now_ns - intended_ns) // NS_PER_US)
+        vu.start_iteration(intended_ns)
+
+    def _on_done(self, vu: VirtualUser) -> None:
+        self._busy -= 1
+        self._idle.append(vu)
+        if self._stopping and self._busy == 0:
+            self._settle(StopReason.COMPLETED)
+
+    def _drain(self) -> None:
+        """No arrivals left: wait briefly for those in flight, then finish."""
+        self._stopping = True
+        if self._busy == 0:
+            self._settle(StopReason.COMPLETED)
+            return
+        clock = self._ctx.clock
+        clock.call_at_ns(clock.now_ns() + self._graceful_stop_ns, self._cut_off)
+
+    def _cut_off(self) -> None:
+        for vu in self._all:
+            if vu.abort():
+                self.counters.interrupted += 1
+        self._busy = 0
+        self._settle(StopReason.COMPLETED)
+
+    def stop(self) -> None:
+        if self.finished.done():
+            return
+        self._stopping = True
+        for vu in self._all:
+            if vu.abort():
+                self.counters.interrupted += 1
+        self._busy = 0
+        self._settle(StopReason.INTERRUPTED)
+
+    def _settle(self, reason: StopReason) -> None:
+        self._stopping = True
+        for vu in self._idle:
+            vu.close()
+        fut = self.finished
+        if not fut.done():
+            fut.set_result(reason)

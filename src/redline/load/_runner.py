@@ -1,0 +1,275 @@
+"""The parent process of a run: starts the workers at one instant, merges
+what they send each second, judges thresholds, and stops them.
+
+The parent holds no event loop: it waits on the workers' pipes and on a stop
+flag that ``redline.cli`` sets from its signal handlers.
+"""
+
+from __future__ import annotations
+
+import enum
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection as Pipe
+from multiprocessing.connection import wait
+from typing import Any, Protocol
+
+from redline.clock import NS_PER_S, Clock, MonotonicClock
+from redline.errors import RedlineError, TargetError
+from redline.load._selfcheck import SelfCheck, self_check
+from redline.load._thresholds import ThresholdOutcome, ThresholdWatch
+from redline.load._worker import WorkerSpec, worker_main
+from redline.metrics import RunSeries
+from redline.plan import Plan, Threshold
+
+__all__ = ["LoadRunner", "Progress", "RunObserver", "RunResult", "RunStatus"]
+
+#: How long workers may take to start (import, build) before the run fails.
+WORKER_START_TIMEOUT_S = 30.0
+#: Delay between "all ready" and the synchronized start.
+START_DELAY_NS = NS_PER_S // 5
+#: How long stopped workers get to send their last figures.
+STOP_GRACE_S = 1.5
+#: Beyond the plan's duration, how long to wait for workers before stopping them.
+OVERRUN_S = 10.0
+
+
+class RunStatus(enum.Enum):
+    """How a run ended."""
+
+    #: The plan ran to its end.
+    COMPLETED = "completed"
+    #: Stopped by the user (Ctrl-C, SIGTERM); the figures are partial.
+    INTERRUPTED = "interrupted"
+    #: Stopped because an abort threshold failed.
+    ABORTED = "aborted"
+
+
+@dataclass
+class Progress:
+    """What the live view is told after each merged second."""
+
+    plan: Plan
+    series: RunSeries
+    second: int
+    elapsed_s: float
+    planned_s: float
+    workers: int
+
+
+class RunObserver(Protocol):
+    """Something that watches a run second by second (the live view)."""
+
+    def on_second(self, progress: Progress) -> None:
+        """A second has been merged from every worker."""
+        ...
+
+
+@dataclass
+class RunResult:
+    """Everything a run measured, ready to be summarised, written or stored."""
+
+    plan: Plan
+    workers: int
+    started_at: datetime
+    elapsed_s: float
+    status: RunStatus
+    series: RunSeries
+    thresholds: list[ThresholdOutcome] = field(default_factory=list)
+    aborted_by: str | None = None
+    interrupted_requests: int = 0
+    lost_workers: int = 0
+    self_check: SelfCheck = field(default_factory=lambda: self_check([], 1))
+
+    @property
+    def partial(self) -> bool:
+        """True when the run did not run its whole plan."""
+        return self.status is not RunStatus.COMPLETED
+
+    @property
+    def thresholds_passed(self) -> bool:
+        """True when every threshold held."""
+        return all(t.passed for t in self.thresholds)
+
+
+class LoadRunner:
+    """Runs a plan on worker processes.
+
+    Example::
+
+        result = LoadRunner(plan, workers=2).run(threading.Event())
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        workers: int,
+        observer: RunObserver | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._plan = plan
+        self._workers = workers
+        self._observer = observer
+        self._clock = clock or MonotonicClock()
+        self._series = RunSeries()
+        self._watch = ThresholdWatch(list(plan.thresholds))
+        self._reported: dict[int, int] = {}
+        self._done: set[int] = set()
+        self._merged = -1
+        self._dropped = 0
+        self._interrupted_requests = 0
+        self._aborted_by: Threshold | None = None
+        #: Workers that exited without saying goodbye.
+        self.lost_workers = 0
+
+    def run(self, stop: threading.Event) -> RunResult:
+        """Run the plan until it ends, ``stop`` is set, or an abort threshold fails."""
+        ctx = multiprocessing.get_context("spawn")
+        pipes: list[Pipe] = []
+        procs = []
+        try:
+            for index in range(self._workers):
+                parent_end, child_end = ctx.Pipe()
+                spec = WorkerSpec(self._plan, index, self._workers)
+                proc = ctx.Process(target=worker_main, args=(child_end, spec), daemon=True)
+                proc.start()
+                child_end.close()
+                pipes.append(parent_end)
+                procs.append(proc)
+            self._await_ready(pipes, stop)
+            return self._drive(pipes, stop)
+        finally:
+            for proc in procs:
+                proc.join(timeout=STOP_GRACE_S)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
+
+    def _await_ready(self, pipes: list[Pipe], stop: threading.Event) -> None:
+        waiting = set(range(len(pipes)))
+        deadline = self._clock.now_ns() + int(WORKER_START_TIMEOUT_S * NS_PER_S)
+        while waiting:
+            if stop.is_set() or self._clock.now_ns() > deadline:
+                raise RedlineError("the load workers did not start in time")
+            for pipe in wait([pipes[i] for i in waiting], timeout=0.1):
+                message = _receive(pipe)
+                if message[0] == "failed":
+                    raise TargetError(message[2])
+                waiting.discard(message[1])
+
+    def _drive(self, pipes: list[Pipe], stop: threading.Event) -> RunResult:
+        start_ns = self._clock.now_ns() + START_DELAY_NS
+        started_at = datetime.now(UTC)
+        for pipe in pipes:
+            pipe.send(("start", start_ns))
+        status = self._pump(pipes, stop, start_ns)
+        elapsed_s = max(0.0, (self._clock.now_ns() - start_ns) / NS_PER_S)
+        self._merge_complete_seconds(final=True)
+        return RunResult(
+            plan=self._plan,
+            workers=self._workers,
+            started_at=started_at,
+            elapsed_s=elapsed_s,
+            status=status,
+            series=self._series,
+            thresholds=self._watch.final(self._series, elapsed_s, self._dropped),
+            aborted_by=self._aborted_by.source if self._aborted_by else None,
+            interrupted_requests=self._interrupted_requests,
+            lost_workers=self.lost_workers,
+            self_check=self_check(
+                [self._series.generator_at(s) for s in self._series.seconds()], self._workers
+            ),
+        )
+
+    def _pump(self, pipes: list[Pipe], stop: threading.Event, start_ns: int) -> RunStatus:
+        status = RunStatus.COMPLETED
+        stop_sent_ns: int | None = None
+        overrun_ns = start_ns + int((self._plan.planned_duration_s() + OVERRUN_S) * NS_PER_S)
+        index_of = {id(p): i for i, p in enumerate(pipes)}
+        while len(self._done) < len(pipes):
+            live = [p for i, p in enumerate(pipes) if i not in self._done]
+            for pipe in wait(live, timeout=0.1):
+                try:
+                    message = pipe.recv()
+                except EOFError:
+                    # A worker died: keep what every worker sent so far.
+                    self.lost_workers += 1
+                    message = ("done", index_of[id(pipe)], "lost", 0)
+                self._handle(message)
+            now = self._clock.now_ns()
+            if stop_sent_ns is None:
+                if stop.is_set():
+                    status = RunStatus.INTERRUPTED
+                elif self._aborted_by is not None:
+                    status = RunStatus.ABORTED
+                elif now > overrun_ns:
+                    status = RunStatus.INTERRUPTED
+                if status is not RunStatus.COMPLETED:
+                    for pipe in live:
+                        _send_quietly(pipe, ("stop",))
+                    stop_sent_ns = now
+            elif now - stop_sent_ns > STOP_GRACE_S * NS_PER_S:
+                break  # a worker that cannot stop in time keeps nothing from the others
+        return status
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind, index = message[0], message[1]
+        if kind == "second":
+            _, _, second, stats, generator = message
+            for s in stats:
+                self._series.add(s)
+            self._series.add_generator(second, generator)
+            self._dropped += generator.dropped_iterations
+            self._reported[index] = second
+        elif kind == "done":
+            self._interrupted_requests += message[3]
+            self._done.add(index)
+        elif kind == "failed":
+            raise TargetError(message[2])
+        self._merge_complete_seconds(final=False)
+
+    def _merge_complete_seconds(self, *, final: bool) -> None:
+        """Tell the observer and the thresholds about every second all workers sent."""
+        live = [self._reported.get(i, -1) for i in range(self._workers) if i not in self._done]
+        reported = [self._reported.get(i, -1) for i in range(self._workers)]
+        complete = max(reported, default=-1) if final or not live else min(live)
+        for second in _range(self._merged + 1, complete):
+            self._merged = second
+            abort = self._watch.on_second(self._series, second, self._dropped)
+            if abort is not None and self._aborted_by is None:
+                self._aborted_by = abort
+            if self._observer is not None:
+                self._observer.on_second(self._progress(second))
+
+    def _progress(self, second: int) -> Progress:
+        return Progress(
+            plan=self._plan,
+            series=self._series,
+            second=second,
+            elapsed_s=float(second + 1),
+            planned_s=self._plan.planned_duration_s(),
+            workers=self._workers,
+        )
+
+
+def _range(first: int, last: int) -> Iterator[int]:
+    return iter(range(first, last + 1))
+
+
+def _receive(pipe: Pipe) -> tuple[Any, ...]:
+    try:
+        message: tuple[Any, ...] = pipe.recv()
+    except EOFError:
+        raise RedlineError("a load worker exited unexpectedly") from None
+    return message
+
+
+def _send_quietly(pipe: Pipe, message: tuple[Any, ...]) -> None:
+    try:
+        pipe.send(message)
+    except (BrokenPipeError, OSError):
+        pass  # the worker already exited; its figures are in

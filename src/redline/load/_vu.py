@@ -1,0 +1,168 @@
+"""The virtual user: one connection per endpoint, one iteration at a time.
+
+The hot path is callbacks, not coroutines: a response arrives in
+``on_response``, is judged and recorded, and the executor's ``on_done`` starts
+the next iteration straight away. Only (re)connecting runs as a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from redline.clock import NS_PER_US, Clock
+from redline.load._action import Action, ActionPicker
+from redline.load._http import (
+    ConnectFailed,
+    Connection,
+    Endpoint,
+    ErrorKind,
+    TimeoutSweeper,
+    open_connection,
+)
+
+__all__ = ["VirtualUser", "WorkerContext"]
+
+
+@dataclass
+class WorkerContext:
+    """What every virtual user of one worker shares."""
+
+    clock: Clock
+    picker: ActionPicker
+    sweeper: TimeoutSweeper
+    connect_timeout_s: float
+    #: Source addresses to spread connections over (loopback only), or empty.
+    source_addresses: tuple[str, ...] = ()
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, coro: object) -> None:
+        """Run a connect task, keeping a reference so it is not collected."""
+        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+class VirtualUser:
+    """One simulated user. The executor calls :meth:`start_iteration`; when the
+    iteration ends, the VU calls ``on_done(self)`` and waits to be told again."""
+
+    __slots__ = (
+        "_ctx",
+        "_on_done",
+        "_conns",
+        "_action",
+        "_sent_ns",
+        "_intended_ns",
+        "_local_addr",
+        "busy",
+        "iterations",
+        "variables",
+    )
+
+    def __init__(
+        self, ctx: WorkerContext, on_done: Callable[[VirtualUser], None], *, number: int
+    ) -> None:
+        self._ctx = ctx
+        self._on_done = on_done
+        self._conns: dict[Endpoint, Connection] = {}
+        self._action: Action | None = None
+        self._sent_ns = 0
+        self._intended_ns = 0
+        sources = ctx.source_addresses
+        self._local_addr = (sources[number % len(sources)], 0) if sources else None
+        #: True while an iteration is in flight.
+        self.busy = False
+        #: Iterations this VU has finished.
+        self.iterations = 0
+        #: Values extracted from responses, by name.
+        self.variables: dict[str, bytes] = {}
+
+    def start_iteration(self, intended_ns: int) -> None:
+        """Send the next request; ``intended_ns`` is when it was meant to start."""
+        action = self._ctx.picker.pick()
+        self._action = action
+        self._intended_ns = intended_ns
+        self.busy = True
+        conn = self._conns.get(action.endpoint)
+        if conn is not None and conn.is_open:
+            now = self._ctx.clock.now_ns()
+            self._sent_ns = now
+            conn.send(action.request, self, now)
+        else:
+            self._ctx.spawn(self._connect_then_send(action))
+
+    async def _connect_then_send(self, action: Action) -> None:
+        started_ns = self._ctx.clock.now_ns()
+        try:
+            conn = await open_connection(
+                action.endpoint, timeout_s=self._ctx.connect_timeout_s, local_addr=self._local_addr
+            )
+        except ConnectFailed as exc:
+            self._sent_ns = started_ns
+            self.on_error(exc.kind, exc.detail)
+            return
+        self._conns[action.endpoint] = conn
+        self._ctx.sweeper.watch(conn)
+        if not self.busy:  # stopped while connecting
+            conn.close()
+            return
+        # Service time starts at the send; the connect shows in response time.
+        now = self._ctx.clock.now_ns()
+        self._sent_ns = now
+        conn.send(action.request, self, now)
+
+    def on_response(self, status: int, body: bytes | None, bytes_in: int) -> None:
+        """Called by the connection when a whole response has arrived."""
+        if not self.busy:  # aborted: the answer no longer counts
+            return
+        now = self._ctx.clock.now_ns()
+        action = self._action
+        assert action is not None  # only ever called while an iteration is in flight
+        failure = action.judge(status, body, self.variables)
+        action.recorder.record(
+            (now - self._sent_ns) // NS_PER_US,
+            (now - self._intended_ns) // NS_PER_US,
+            status if failure is None else failure,
+            failure is not None,
+            bytes_in,
+            action.bytes_out,
+        )
+        self._finish()
+
+    def on_error(self, kind: ErrorKind, detail: str) -> None:
+        """Called when the request failed before a whole response arrived."""
+        if not self.busy:  # aborted: closing our own connection is not an error
+            return
+        now = self._ctx.clock.now_ns()
+        action = self._action
+        assert action is not None  # only ever called while an iteration is in flight
+        action.recorder.record(
+            (now - self._sent_ns) // NS_PER_US,
+            (now - self._intended_ns) // NS_PER_US,
+            kind.value,
+            True,
+            0,
+            action.bytes_out,
+        )
+        self._finish()
+
+    def _finish(self) -> None:
+        self.busy = False
+        self.iterations += 1
+        self._on_done(self)
+
+    def abort(self) -> bool:
+        """Stop now: close every connection. Returns True if a request was cut off."""
+        was_busy = self.busy
+        self.busy = False
+        for conn in self._conns.values():
+            self._ctx.sweeper.forget(conn)
+            conn.close()
+        self._conns.clear()
+        return was_busy
+
+    def close(self) -> None:
+        """Release the connections of an idle VU."""
+        self.abort()

@@ -1,0 +1,150 @@
+"""One worker process: one event loop (uvloop), its share of the plan, and a
+once-a-second report of what it measured to the parent.
+
+Messages on the pipe (tuples, first item the kind):
+
+    parent -> worker   ("start", start_ns)    begin at this monotonic instant
+                       ("stop",)              stop now, report, exit
+    worker -> parent   ("ready", index)       built, waiting for "start"
+                       ("second", index, second, [IntervalStats], GeneratorStats)
+                       ("done", index, StopReason.value, interrupted_requests)
+                       ("failed", index, message)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
+
+import uvloop
+
+from redline.clock import NS_PER_S, MonotonicClock
+from redline.errors import RedlineError
+from redline.load._action import ActionPicker, build_actions
+from redline.load._build import build_executor, max_connections
+from redline.load._executor import Executor
+from redline.load._http import TimeoutSweeper
+from redline.load._limits import loopback_sources, raise_open_files_limit
+from redline.load._schedule import share
+from redline.load._selfcheck import CpuMeter, LoopLagProbe, p99
+from redline.load._vu import WorkerContext
+from redline.metrics import GeneratorStats
+from redline.plan import Plan
+
+__all__ = ["WorkerSpec", "worker_main"]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker process is given: the plan and which share of it is its own."""
+
+    plan: Plan
+    index: int
+    count: int
+
+
+def worker_main(pipe: Pipe, spec: WorkerSpec) -> None:
+    """Entry point of a worker process."""
+    # The parent owns Ctrl-C: it tells workers to stop through the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        worker = _Worker(pipe, spec)
+    except RedlineError as exc:
+        pipe.send(("failed", spec.index, str(exc)))
+        return
+    pipe.send(("ready", spec.index))
+    message = pipe.recv()
+    if message[0] != "start":
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(worker.run(message[1]))
+
+
+class _Worker:
+    def __init__(self, pipe: Pipe, spec: WorkerSpec) -> None:
+        self._pipe = pipe
+        self._spec = spec
+        plan = spec.plan
+        self._clock = MonotonicClock()
+        connections = share(max_connections(plan), spec.index, spec.count)
+        raise_open_files_limit(connections)
+        self._actions = build_actions(plan)
+        host = self._actions[0].endpoint.host
+        self._picker = ActionPicker(
+            self._actions, [r.weight for r in plan.requests], seed=spec.index
+        )
+        self._sources = loopback_sources(host, connections)
+        self._cpu = CpuMeter()
+        self._second = 0
+        self._reported_started = 0
+        self._reported_dropped = 0
+
+    async def run(self, start_ns: int) -> None:
+        plan = self._spec.plan
+        sweeper = TimeoutSweeper(self._clock, timeout_s=plan.request_timeout_s)
+        ctx = WorkerContext(
+            clock=self._clock,
+            picker=self._picker,
+            sweeper=sweeper,
+            connect_timeout_s=plan.connect_timeout_s,
+            source_addresses=self._sources,
+        )
+        executor = build_executor(plan, ctx, self._spec.index, self._spec.count)
+        lag = LoopLagProbe(self._clock)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._pipe.fileno(), self._on_parent_message, executor)
+        await self._clock.sleep_until_ns(start_ns)
+        self._cpu.read()
+        sweeper.start()
+        lag.start()
+        executor.start(start_ns)
+        flusher = asyncio.ensure_future(self._flush_every_second(start_ns, executor, lag))
+        reason = await executor.finished
+        flusher.cancel()
+        lag.stop()
+        sweeper.stop()
+        loop.remove_reader(self._pipe.fileno())
+        self._flush(executor, lag)
+        self._pipe.send(("done", self._spec.index, reason.value, executor.counters.interrupted))
+
+    def _on_parent_message(self, executor: Executor) -> None:
+        try:
+            message = self._pipe.recv()
+        except EOFError:  # the parent is gone: stop
+            message = ("stop",)
+        if message[0] == "stop":
+            asyncio.get_running_loop().remove_reader(self._pipe.fileno())
+            executor.stop()
+
+    async def _flush_every_second(self, start_ns: int, executor: Executor, lag: LoopLagProbe) -> None:
+        while True:
+            await self._clock.sleep_until_ns(start_ns + (self._second + 1) * NS_PER_S)
+            self._flush(executor, lag)
+
+    def _flush(self, executor: Executor, lag: LoopLagProbe) -> None:
+        """Send this second's figures to the parent and start the next second."""
+        second = self._second
+        self._second += 1
+        stats = [
+            s
+            for s in (a.recorder.snapshot_and_reset(second) for a in self._actions)
+            if s is not None
+        ]
+        counters = executor.counters
+        lags = lag.drain()
+        send_lags, counters.send_lags_us = counters.send_lags_us, []
+        generator = GeneratorStats(
+            cpu_s=self._cpu.read(),
+            loop_lag_max_us=max(lags, default=0),
+            loop_lag_p99_us=p99(lags),
+            send_lag_p99_us=p99(send_lags),
+            active_vus=executor.active_vus(),
+            dropped_iterations=counters.dropped - self._reported_dropped,
+            iterations=counters.started - self._reported_started,
+        )
+        self._reported_dropped = counters.dropped
+        self._reported_started = counters.started
+        self._pipe.send(("second", self._spec.index, second, stats, generator))
+

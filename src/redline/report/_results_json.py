@@ -1,0 +1,93 @@
+"""The results file written by ``redline run --out FILE``.
+
+schema_version history:
+    1: first version: run, plan, summary (total and per endpoint), thresholds,
+       self_check and the per-second series.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from redline.errors import ReportError
+from redline.load import RunResult
+from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
+
+__all__ = ["SCHEMA_VERSION", "results_to_dict", "write_results"]
+
+#: Version of the results file layout; see the module docstring for history.
+SCHEMA_VERSION = 1
+#: Header names whose values never leave the process.
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+
+
+def redline_version() -> str:
+    """The installed redline version."""
+    try:
+        return version("redline")
+    except PackageNotFoundError:  # pragma: no cover - only in a source tree without install
+        return "0+unknown"
+
+
+def _endpoint_summary(stats: IntervalStats, elapsed_s: float) -> dict[str, Any]:
+    summary = stats.to_dict()
+    summary["rps"] = stats.count / elapsed_s if elapsed_s > 0 else 0.0
+    return summary
+
+
+def _redacted_plan(result: RunResult) -> dict[str, Any]:
+    plan: dict[str, Any] = result.plan.model_dump(mode="json")
+    for request in plan.get("requests", []):
+        headers = request.get("headers") or {}
+        for name in headers:
+            if name.lower() in SECRET_HEADERS:
+                headers[name] = "***"
+    return plan
+
+
+def results_to_dict(result: RunResult) -> dict[str, Any]:
+    """Everything a run measured, as plain JSON-ready data."""
+    series = result.series
+    elapsed = result.elapsed_s
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "redline_version": redline_version(),
+        "run": {
+            "name": result.plan.name,
+            "started_at": result.started_at.isoformat(),
+            "elapsed_s": round(elapsed, 3),
+            "status": result.status.value,
+            "partial": result.partial,
+            "workers": result.workers,
+            "aborted_by": result.aborted_by,
+            "interrupted_requests": result.interrupted_requests,
+            "lost_workers": result.lost_workers,
+        },
+        "plan": _redacted_plan(result),
+        "summary": {
+            "histogram_relative_error": HISTOGRAM_RELATIVE_ERROR,
+            "total": _endpoint_summary(series.total(), elapsed),
+            "endpoints": {
+                name: _endpoint_summary(series.total(name), elapsed)
+                for name in series.endpoints()
+            },
+            "dropped_iterations": result.self_check.dropped_iterations,
+        },
+        "thresholds": [t.to_dict() for t in result.thresholds],
+        "self_check": result.self_check.to_dict(),
+        "series": series.to_dict(),
+    }
+
+
+def write_results(result: RunResult, path: Path) -> None:
+    """Write the results file; a ReportError says why when it cannot be written."""
+    try:
+        path.write_text(json.dumps(results_to_dict(result), indent=1) + "\n")
+    except OSError as exc:
+        raise ReportError(
+            f"--out: cannot write {str(path)!r}: {exc.strerror}",
+            hint="choose a writable path",
+        ) from None
