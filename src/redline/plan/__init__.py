@@ -1,1 +1,111 @@
-"""redline.plan."""
+"""The Plan: what to load, how hard, for how long, and what passes.
+
+Every input redline accepts is validated here, once, at the edge: a TOML plan file
+(:func:`load_plan`), the CLI's flags (:func:`plan_from_flags`), or a mapping
+(:func:`plan_from_mapping`). Bad input raises :class:`~redline.errors.ConfigError`
+with one line that names the field, the bad value and what is allowed::
+
+    executor.duration: '5s' is out of range; allowed 10s..24h
+
+Targets outside loopback and the plan's ``allowed_hosts`` raise
+:class:`~redline.errors.ScopeError` from :meth:`Plan.validate_scope`.
+"""
+
+from redline.plan._bounds import (
+    DURATION_S_RANGE,
+    ITERATIONS_RANGE,
+    RAMP_S_RANGE,
+    RATE_PER_S_RANGE,
+    RATE_TARGET_PER_S_RANGE,
+    STAGE_DURATION_S_RANGE,
+    STAGES_TOTAL_S_RANGE,
+    STATUS_RANGE,
+    THINK_TIME_S_RANGE,
+    THRESHOLD_WINDOW_S_RANGE,
+    TIMEOUT_S_RANGE,
+    VU_TARGET_RANGE,
+    VUS_RANGE,
+    WEIGHT_RANGE,
+    WORKERS_RANGE,
+    Range,
+    Unit,
+)
+from redline.plan._executors import (
+    EXECUTOR_CONFIGS,
+    ConstantArrivalRateConfig,
+    ConstantVusConfig,
+    ExecutorConfig,
+    PerVuIterationsConfig,
+    RampingArrivalRateConfig,
+    RampingVusConfig,
+    RateStage,
+    SharedIterationsConfig,
+    Stage,
+    default_max_vus,
+    default_pre_allocated_vus,
+)
+from redline.plan._flags import plan_from_flags
+from redline.plan._plan import Plan
+from redline.plan._request import RequestSpec
+from redline.plan._scope import (
+    Environment,
+    check_scope,
+    is_loopback,
+    parse_environment,
+    parse_url_target,
+)
+from redline.plan._threshold import Comparison, Metric, Threshold, parse_threshold
+from redline.plan._toml import load_plan
+from redline.plan._units import format_duration, format_rate, parse_duration, parse_rate
+from redline.plan._validation import plan_from_mapping, validate
+
+__all__ = [
+    "DURATION_S_RANGE",
+    "EXECUTOR_CONFIGS",
+    "ITERATIONS_RANGE",
+    "RAMP_S_RANGE",
+    "RATE_PER_S_RANGE",
+    "RATE_TARGET_PER_S_RANGE",
+    "STAGES_TOTAL_S_RANGE",
+    "STAGE_DURATION_S_RANGE",
+    "STATUS_RANGE",
+    "THINK_TIME_S_RANGE",
+    "THRESHOLD_WINDOW_S_RANGE",
+    "TIMEOUT_S_RANGE",
+    "VUS_RANGE",
+    "VU_TARGET_RANGE",
+    "WEIGHT_RANGE",
+    "WORKERS_RANGE",
+    "Comparison",
+    "ConstantArrivalRateConfig",
+    "ConstantVusConfig",
+    "Environment",
+    "ExecutorConfig",
+    "Metric",
+    "PerVuIterationsConfig",
+    "Plan",
+    "RampingArrivalRateConfig",
+    "RampingVusConfig",
+    "Range",
+    "RateStage",
+    "RequestSpec",
+    "SharedIterationsConfig",
+    "Stage",
+    "Threshold",
+    "Unit",
+    "check_scope",
+    "default_max_vus",
+    "default_pre_allocated_vus",
+    "format_duration",
+    "format_rate",
+    "is_loopback",
+    "load_plan",
+    "parse_duration",
+    "parse_environment",
+    "parse_rate",
+    "parse_threshold",
+    "parse_url_target",
+    "plan_from_flags",
+    "plan_from_mapping",
+    "validate",
+]

@@ -1,0 +1,145 @@
+"""Every input range redline accepts: the product's contract, in one place.
+
+A value outside its range is refused with one line that names the field, the
+bad value as written and the range: ``duration: '5s' is out of range; allowed 10s..24h``.
+The validators here turn raw input (a TOML value or a flag's text) into a number
+and check its range in one step, so the message can quote what the user wrote.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redline.plan._problem import Problem, short
+from redline.plan._units import (
+    format_duration,
+    format_rate,
+    per_second_from_text,
+    seconds_from_text,
+)
+
+
+class Unit(enum.Enum):
+    """What the numbers of a :class:`Range` count, which decides how they are written."""
+
+    COUNT = "count"  # whole things: VUs, iterations, workers
+    SECONDS = "seconds"  # time, written "10s", "24h"
+    PER_SECOND = "per_second"  # rates, written "0.1/s"
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """An inclusive range of allowed values.
+
+    Example::
+
+        VUS_RANGE = Range(1, 50_000, Unit.COUNT)
+        str(VUS_RANGE)  # "1..50000"
+        20 in VUS_RANGE  # True
+    """
+
+    low: float
+    high: float
+    unit: Unit
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value <= self.high  # False for NaN, as it should be
+
+    def __str__(self) -> str:
+        return f"{self._show(self.low)}..{self._show(self.high)}"
+
+    def _show(self, value: float) -> str:
+        if self.unit is Unit.SECONDS:
+            return format_duration(value)
+        if self.unit is Unit.PER_SECOND:
+            return format_rate(value)
+        return str(int(value))
+
+    def check(self, raw: object, value: float) -> None:
+        """Raise :class:`Problem` quoting ``raw`` unless ``value`` (parsed from it) is in range."""
+        if value not in self:
+            raise Problem(f"{short(raw)} is out of range; allowed {self}")
+
+
+_DAY_S = 24 * 3600
+
+#: Virtual users: ``vus``, ``max_vus``, ``pre_allocated_vus``.
+VUS_RANGE = Range(1, 50_000, Unit.COUNT)
+#: Stage targets and ``start_vus`` of VU executors; 0 ramps down to nothing.
+VU_TARGET_RANGE = Range(0, 50_000, Unit.COUNT)
+#: How long a run lasts (``duration``, ``max_duration``).
+DURATION_S_RANGE = Range(10, _DAY_S, Unit.SECONDS)
+#: One stage; 0 jumps straight to the stage's target.
+STAGE_DURATION_S_RANGE = Range(0, _DAY_S, Unit.SECONDS)
+#: All stages of a ramping executor together.
+STAGES_TOTAL_S_RANGE = Range(10, _DAY_S, Unit.SECONDS)
+#: Ramping up or down gracefully (``graceful_ramp_down``).
+RAMP_S_RANGE = Range(0, 3600, Unit.SECONDS)
+#: Arrival rate of an open-model executor.
+RATE_PER_S_RANGE = Range(0.1, 100_000, Unit.PER_SECOND)
+#: Stage targets and ``start_rate`` of arrival-rate executors; 0 stops arrivals.
+RATE_TARGET_PER_S_RANGE = Range(0, 100_000, Unit.PER_SECOND)
+#: ``connect_timeout`` and ``request_timeout``.
+TIMEOUT_S_RANGE = Range(0.1, 300, Unit.SECONDS)
+#: Iterations of the iteration executors.
+ITERATIONS_RANGE = Range(1, 100_000_000, Unit.COUNT)
+#: A request's share of the mix.
+WEIGHT_RANGE = Range(1, 1000, Unit.COUNT)
+#: Load-generating worker processes.
+WORKERS_RANGE = Range(1, 256, Unit.COUNT)
+#: Pause between one VU's iterations.
+THINK_TIME_S_RANGE = Range(0, 60, Unit.SECONDS)
+#: A threshold's ``over`` window; metrics are kept per second, so no shorter.
+THRESHOLD_WINDOW_S_RANGE = Range(1, _DAY_S, Unit.SECONDS)
+#: HTTP status codes a request may expect (RFC 9110 section 15).
+STATUS_RANGE = Range(100, 599, Unit.COUNT)
+
+
+def _number(raw: object) -> int | float | None:
+    # TOML and JSON numbers only; ``true`` is an int to Python but not a number to a user.
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    return raw
+
+
+def whole_number_in(allowed: Range) -> Callable[[object], int]:
+    """A validator: ``raw`` must be a whole number (not ``true``) within ``allowed``."""
+
+    def validate(raw: object) -> int:
+        number = _number(raw)
+        if number is None or (isinstance(number, float) and not number.is_integer()):
+            raise Problem(f"{short(raw)} is not a whole number; allowed {allowed}")
+        allowed.check(raw, number)
+        return int(number)
+
+    return validate
+
+
+def seconds_in(allowed: Range) -> Callable[[object], float]:
+    """A validator: ``raw`` is a duration (``"30s"`` or a number of seconds) within ``allowed``."""
+
+    def validate(raw: object) -> float:
+        seconds = seconds_from_text(raw) if isinstance(raw, str) else _number(raw)
+        if seconds is None:
+            raise Problem(
+                f"{short(raw)} is not a duration; write e.g. '30s' or a number of seconds"
+            )
+        allowed.check(raw, seconds)
+        return float(seconds)
+
+    return validate
+
+
+def per_second_in(allowed: Range) -> Callable[[object], float]:
+    """A validator: ``raw`` is a rate (``"5000/s"`` or a number per second) within ``allowed``."""
+
+    def validate(raw: object) -> float:
+        per_s = per_second_from_text(raw) if isinstance(raw, str) else _number(raw)
+        if per_s is None:
+            raise Problem(f"{short(raw)} is not a rate; write e.g. '5000/s' or a number per second")
+        allowed.check(raw, per_s)
+        return float(per_s)
+
+    return validate

@@ -1,0 +1,372 @@
+"""Executor configurations: how much load, in what shape, for how long.
+
+The names and meanings follow k6 (``lib/executor/``), so a k6 user can read a
+plan without a manual:
+
+- closed model (a fixed population of virtual users, each waiting for its response):
+  ``constant-vus``, ``ramping-vus``, ``per-vu-iterations``, ``shared-iterations``;
+- open model (requests arrive at a rate, whatever the service's latency):
+  ``constant-arrival-rate``, ``ramping-arrival-rate``.
+
+Glossary:
+    VU: a virtual user, one loop sending requests one after another.
+    iteration: one pass of a VU through the plan's request mix (one weighted pick).
+    stage: a ramp from the previous target to ``target`` over ``duration``.
+    pre-allocated VUs: VUs an arrival-rate executor starts before the run, so that
+        starting them does not delay the first requests.
+    max VUs: the most VUs an arrival-rate executor may use; when all are busy,
+        an arrival is dropped and counted as a dropped iteration.
+
+These classes are configuration only: each computes its schedule
+(:meth:`planned_duration_s`, ``target_at``) without running anything. The
+executors that run them live in :mod:`redline.load`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from redline.plan._bounds import (
+    ITERATIONS_RANGE,
+    RATE_TARGET_PER_S_RANGE,
+    STAGES_TOTAL_S_RANGE,
+    VUS_RANGE,
+    per_second_in,
+    whole_number_in,
+)
+from redline.plan._problem import Problem, short
+from redline.plan._section import (
+    DurationS,
+    Iterations,
+    RampS,
+    RatePerS,
+    RateTargetPerS,
+    Section,
+    StageDurationS,
+    Vus,
+    VuTarget,
+)
+from redline.plan._units import format_duration
+
+#: Latency assumed when pre-allocating VUs for an arrival rate. By Little's law
+#: (concurrency = rate x latency), 5000/s at 100 ms keeps 500 VUs busy.
+PRE_ALLOCATION_LATENCY_S = 0.1
+#: Latency assumed for the default ``max_vus``: enough VUs for a 1 s response time
+#: before arrivals are dropped.
+MAX_VUS_LATENCY_S = 1.0
+#: The default ``max_vus`` is never below this, so slow responses at a low rate
+#: do not drop iterations at once.
+MIN_DEFAULT_MAX_VUS = 100
+#: ``max_duration`` of the iteration executors when none is given (k6's default).
+DEFAULT_MAX_DURATION_S = 600.0
+#: ``graceful_ramp_down`` of ``ramping-vus`` when none is given (k6's default).
+DEFAULT_GRACEFUL_RAMP_DOWN_S = 30.0
+
+#: The declared default of ``max_vus`` and ``pre_allocated_vus``. It is never used:
+#: ``_with_defaults`` fills both keys from the rate before validation. Declaring it
+#: tells type checkers the keys are optional; were it ever used, validation would
+#: refuse it (0 is out of range), so it cannot slip into a plan.
+FROM_RATE = 0
+
+_STAGES_EXAMPLE = "e.g. stages = [{ duration = '30s', target = 10 }]"
+
+
+def default_max_vus(peak_rate_per_s: float) -> int:
+    """``max_vus`` when the plan gives none: peak rate x 1 s, at least 100, at most 50000."""
+    wanted = math.ceil(peak_rate_per_s * MAX_VUS_LATENCY_S)
+    return int(min(VUS_RANGE.high, max(MIN_DEFAULT_MAX_VUS, wanted)))
+
+
+def default_pre_allocated_vus(peak_rate_per_s: float, max_vus: int) -> int:
+    """``pre_allocated_vus`` when the plan gives none: the peak rate times 100 ms, 1..max_vus."""
+    return min(max_vus, max(1, math.ceil(peak_rate_per_s * PRE_ALLOCATION_LATENCY_S)))
+
+
+def _valid_or_none(validate: Callable[[object], Any], raw: object) -> Any:
+    # For defaults computed from other keys: a bad key is reported by its own field.
+    try:
+        return validate(raw)
+    except Problem:
+        return None
+
+
+def _with_vu_defaults(data: Mapping[Any, Any], peak_rate_per_s: float | None) -> Mapping[Any, Any]:
+    # A bad rate (None) is reported by its own field; the defaults it leads to
+    # here only keep "missing" errors for max_vus and pre_allocated_vus out of the way.
+    peak = peak_rate_per_s or 0.0
+    vus = whole_number_in(VUS_RANGE)
+    given_max = _valid_or_none(vus, data["max_vus"]) if "max_vus" in data else None
+    given_pre = _valid_or_none(vus, data.get("pre_allocated_vus", 1)) or 1
+    max_vus = given_max or max(default_max_vus(peak), given_pre)
+    return {
+        "max_vus": max_vus,
+        "pre_allocated_vus": default_pre_allocated_vus(peak, max_vus),
+        **data,
+    }
+
+
+def _check_vu_allocation(pre_allocated_vus: int, max_vus: int) -> None:
+    if max_vus < pre_allocated_vus:
+        raise Problem(
+            f"{max_vus!r} is below pre_allocated_vus ({pre_allocated_vus}); "
+            f"allowed {pre_allocated_vus}..{int(VUS_RANGE.high)}",
+            at=("max_vus",),
+        )
+
+
+def _interpolate(start: float, stages: Sequence[tuple[float, float]], t_s: float) -> float:
+    # k6 ramps linearly from the previous target; a zero-length stage jumps.
+    level = start
+    stage_start_s = 0.0
+    for duration_s, target in stages:
+        if t_s < stage_start_s + duration_s:
+            progress = max(0.0, t_s - stage_start_s) / duration_s
+            return level + (target - level) * progress
+        stage_start_s += duration_s
+        level = target
+    return level
+
+
+def _check_stages(start: float, stages: Sequence[tuple[float, float]]) -> None:
+    total_s = sum(duration_s for duration_s, _ in stages)
+    if total_s not in STAGES_TOTAL_S_RANGE:
+        raise Problem(
+            f"total duration {format_duration(total_s)!r} is out of range; "
+            f"allowed {STAGES_TOTAL_S_RANGE}",
+            at=("stages",),
+        )
+    if start == 0 and all(target == 0 for _, target in stages):
+        raise Problem(
+            "every target is 0, so nothing would run; give a stage a target above 0",
+            at=("stages",),
+        )
+
+
+def _non_empty(stages: list[Any]) -> list[Any]:
+    if not stages:
+        raise Problem(f"{short(stages)} is empty; give at least one stage, {_STAGES_EXAMPLE}")
+    return stages
+
+
+class Stage(Section):
+    """One stage of ``ramping-vus``: ramp linearly to ``target`` VUs over ``duration_s``."""
+
+    duration_s: StageDurationS = Field(validation_alias="duration", serialization_alias="duration")
+    target: VuTarget
+
+
+class RateStage(Section):
+    """One stage of ``ramping-arrival-rate``: ramp linearly to ``target_per_s`` arrivals/s."""
+
+    duration_s: StageDurationS = Field(validation_alias="duration", serialization_alias="duration")
+    target_per_s: RateTargetPerS = Field(validation_alias="target", serialization_alias="target")
+
+
+class ConstantVusConfig(Section):
+    """``vus`` VUs loop over the requests for ``duration_s`` (k6 ``constant-vus``)."""
+
+    type: Literal["constant-vus"] = "constant-vus"
+    vus: Vus = 1
+    duration_s: DurationS = Field(validation_alias="duration", serialization_alias="duration")
+
+    def planned_duration_s(self) -> float:
+        """How long the run lasts."""
+        return self.duration_s
+
+
+class RampingVusConfig(Section):
+    """The number of VUs follows ``stages`` from ``start_vus`` (k6 ``ramping-vus``).
+
+    Example (TOML)::
+
+        [executor]
+        type = "ramping-vus"
+        stages = [{ duration = "10s", target = 20 }, { duration = "30s", target = 20 }]
+    """
+
+    type: Literal["ramping-vus"] = "ramping-vus"
+    start_vus: VuTarget = 0
+    stages: list[Stage]
+    #: Time a VU removed by a ramp-down may take to finish its current iteration.
+    graceful_ramp_down_s: RampS = Field(
+        default=DEFAULT_GRACEFUL_RAMP_DOWN_S,
+        validation_alias="graceful_ramp_down",
+        serialization_alias="graceful_ramp_down",
+    )
+
+    _stages_not_empty = field_validator("stages")(_non_empty)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_stages(self.start_vus, self._points())
+        return self
+
+    def _points(self) -> list[tuple[float, float]]:
+        return [(stage.duration_s, stage.target) for stage in self.stages]
+
+    def planned_duration_s(self) -> float:
+        """The stages' total; graceful ramp-down time is not included."""
+        return sum(stage.duration_s for stage in self.stages)
+
+    def target_at(self, t_s: float) -> float:
+        """VUs wanted ``t_s`` seconds into the run (fractional mid-ramp, as k6 computes it)."""
+        return _interpolate(self.start_vus, self._points(), t_s)
+
+
+class ConstantArrivalRateConfig(Section):
+    """Start ``rate_per_s`` iterations a second for ``duration_s`` (k6 ``constant-arrival-rate``).
+
+    When ``max_vus`` or ``pre_allocated_vus`` is not given, they default to
+    :func:`default_max_vus` and :func:`default_pre_allocated_vus` of the rate.
+    """
+
+    type: Literal["constant-arrival-rate"] = "constant-arrival-rate"
+    rate_per_s: RatePerS = Field(validation_alias="rate", serialization_alias="rate")
+    duration_s: DurationS = Field(validation_alias="duration", serialization_alias="duration")
+    pre_allocated_vus: Vus = Field(default=FROM_RATE)
+    max_vus: Vus = Field(default=FROM_RATE)
+
+    @classmethod
+    def _with_defaults(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
+        raw_rate = data.get("rate", data.get("rate_per_s"))
+        peak = _valid_or_none(per_second_in(RATE_TARGET_PER_S_RANGE), raw_rate)
+        return _with_vu_defaults(data, peak)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_vu_allocation(self.pre_allocated_vus, self.max_vus)
+        return self
+
+    def planned_duration_s(self) -> float:
+        """How long the run lasts."""
+        return self.duration_s
+
+
+def _raw_target(stage: object) -> object:
+    if isinstance(stage, RateStage):
+        return stage.target_per_s
+    if isinstance(stage, Mapping):
+        return stage.get("target", stage.get("target_per_s"))
+    return None
+
+
+class RampingArrivalRateConfig(Section):
+    """The arrival rate follows ``stages`` from ``start_rate_per_s`` (k6 ``ramping-arrival-rate``).
+
+    ``max_vus`` and ``pre_allocated_vus`` default as for ``constant-arrival-rate``,
+    from the highest rate of any stage.
+    """
+
+    type: Literal["ramping-arrival-rate"] = "ramping-arrival-rate"
+    start_rate_per_s: RateTargetPerS = Field(
+        default=0.0, validation_alias="start_rate", serialization_alias="start_rate"
+    )
+    stages: list[RateStage]
+    pre_allocated_vus: Vus = Field(default=FROM_RATE)
+    max_vus: Vus = Field(default=FROM_RATE)
+
+    _stages_not_empty = field_validator("stages")(_non_empty)
+
+    @classmethod
+    def _with_defaults(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
+        rate = per_second_in(RATE_TARGET_PER_S_RANGE)
+        raw_rates = [data.get("start_rate", data.get("start_rate_per_s", 0))]
+        stages = data.get("stages")
+        if isinstance(stages, list):
+            raw_rates += [_raw_target(stage) for stage in stages]
+        rates = [_valid_or_none(rate, raw) for raw in raw_rates]
+        peak = None if None in rates else max(rates)
+        return _with_vu_defaults(data, peak)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_stages(self.start_rate_per_s, self._points())
+        _check_vu_allocation(self.pre_allocated_vus, self.max_vus)
+        return self
+
+    def _points(self) -> list[tuple[float, float]]:
+        return [(stage.duration_s, stage.target_per_s) for stage in self.stages]
+
+    def planned_duration_s(self) -> float:
+        """The stages' total."""
+        return sum(stage.duration_s for stage in self.stages)
+
+    def target_at(self, t_s: float) -> float:
+        """Arrivals per second wanted ``t_s`` seconds into the run."""
+        return _interpolate(self.start_rate_per_s, self._points(), t_s)
+
+
+class PerVuIterationsConfig(Section):
+    """Each of ``vus`` VUs runs ``iterations`` iterations (k6 ``per-vu-iterations``)."""
+
+    type: Literal["per-vu-iterations"] = "per-vu-iterations"
+    vus: Vus = 1
+    iterations: Iterations = 1
+    #: The run stops here even if iterations remain.
+    max_duration_s: DurationS = Field(
+        default=DEFAULT_MAX_DURATION_S,
+        validation_alias="max_duration",
+        serialization_alias="max_duration",
+    )
+
+    def planned_duration_s(self) -> float:
+        """The upper bound ``max_duration_s``; the run ends sooner when the iterations are done."""
+        return self.max_duration_s
+
+
+class SharedIterationsConfig(Section):
+    """``vus`` VUs share ``iterations`` iterations between them (k6 ``shared-iterations``)."""
+
+    type: Literal["shared-iterations"] = "shared-iterations"
+    vus: Vus = 1
+    iterations: Iterations = 1
+    #: The run stops here even if iterations remain.
+    max_duration_s: DurationS = Field(
+        default=DEFAULT_MAX_DURATION_S,
+        validation_alias="max_duration",
+        serialization_alias="max_duration",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        # As k6: a VU with no iteration to run is a configuration mistake.
+        if self.iterations < self.vus:
+            raise Problem(
+                f"{self.iterations!r} is below vus ({self.vus}); "
+                f"allowed {self.vus}..{int(ITERATIONS_RANGE.high)}",
+                at=("iterations",),
+            )
+        return self
+
+    def planned_duration_s(self) -> float:
+        """The upper bound ``max_duration_s``; the run ends sooner when the iterations are done."""
+        return self.max_duration_s
+
+
+ExecutorConfig = Annotated[
+    ConstantVusConfig
+    | RampingVusConfig
+    | ConstantArrivalRateConfig
+    | RampingArrivalRateConfig
+    | PerVuIterationsConfig
+    | SharedIterationsConfig,
+    Field(discriminator="type"),
+]
+"""Any executor's configuration, chosen by its ``type`` key."""
+
+#: Each executor ``type`` and the class that configures it.
+EXECUTOR_CONFIGS: dict[str, type[Section]] = {
+    config.model_fields["type"].default: config
+    for config in (
+        ConstantVusConfig,
+        RampingVusConfig,
+        ConstantArrivalRateConfig,
+        RampingArrivalRateConfig,
+        PerVuIterationsConfig,
+        SharedIterationsConfig,
+    )
+}

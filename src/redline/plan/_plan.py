@@ -1,0 +1,178 @@
+"""The Plan: everything a run needs to know, validated once, at the edge."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from redline.plan._executors import ConstantVusConfig, ExecutorConfig
+from redline.plan._problem import Problem, short
+from redline.plan._request import RequestSpec
+from redline.plan._scope import (
+    Environment,
+    check_scope,
+    environment_from_text,
+    host_from_text,
+    url_from_text,
+)
+from redline.plan._section import Section, ThinkTimeS, TimeoutS, Workers
+from redline.plan._threshold import Threshold, threshold_from_text
+
+#: Seconds to wait for a TCP (and TLS) connection before counting a connect error.
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+#: Seconds to wait for a whole response before counting a timeout.
+DEFAULT_REQUEST_TIMEOUT_S = 60.0
+#: VUs and seconds of the load when a plan names no executor.
+DEFAULT_VUS = 1
+DEFAULT_DURATION_S = 10.0
+
+
+def _threshold(raw: object) -> Threshold:
+    if isinstance(raw, Threshold):
+        return raw
+    if not isinstance(raw, str):
+        raise Problem(f"{short(raw)} is not a threshold; write a string such as 'p95<300ms'")
+    return threshold_from_text(raw)
+
+
+def _environment(raw: object) -> object:
+    return environment_from_text(raw) if isinstance(raw, str) else raw
+
+
+def _host(raw: object) -> object:
+    return host_from_text(raw) if isinstance(raw, str) else raw
+
+
+def _base_url(raw: object) -> object:
+    return url_from_text(raw) if isinstance(raw, str) else raw
+
+
+#: A threshold, written and saved as its source text (``"p95<300ms"``).
+ThresholdField = Annotated[
+    Threshold,
+    PlainValidator(_threshold),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string"}),
+]
+EnvironmentField = Annotated[Environment, BeforeValidator(_environment)]
+Host = Annotated[str, BeforeValidator(_host)]
+BaseUrl = Annotated[str, BeforeValidator(_base_url)]
+
+
+def _default_executor() -> ConstantVusConfig:
+    return ConstantVusConfig(vus=DEFAULT_VUS, duration_s=DEFAULT_DURATION_S)
+
+
+class Plan(Section):
+    """A load test: the requests, the executor that shapes the load, and what passes.
+
+    Build one with :func:`~redline.plan.load_plan` (a TOML file),
+    :func:`~redline.plan.plan_from_flags` (the CLI), or ``Plan.model_validate(mapping)``.
+    A validated plan holds absolute request URLs only. Scope (which hosts may be
+    loaded) is checked separately, by :meth:`validate_scope`, so a plan can be
+    inspected and reported without being allowed to run.
+
+    Example::
+
+        plan = Plan.model_validate({
+            "base_url": "http://127.0.0.1:8080",
+            "requests": [{"name": "home", "url": "/"}],
+            "executor": {"type": "constant-vus", "vus": 10, "duration": "30s"},
+            "thresholds": ["p95<300ms"],
+        })
+        plan.requests[0].url  # "http://127.0.0.1:8080/"
+    """
+
+    name: str = "run"
+    #: Joined to every request URL that is a path.
+    base_url: BaseUrl | None = None
+    requests: list[RequestSpec]
+    executor: ExecutorConfig = Field(default_factory=_default_executor)
+    thresholds: list[ThresholdField] = []
+    environment: EnvironmentField = Environment.LOCAL
+    #: Hosts besides loopback that this plan may load, as written (no DNS).
+    allowed_hosts: list[Host] = []
+    connect_timeout_s: TimeoutS = Field(
+        default=DEFAULT_CONNECT_TIMEOUT_S,
+        validation_alias="connect_timeout",
+        serialization_alias="connect_timeout",
+    )
+    request_timeout_s: TimeoutS = Field(
+        default=DEFAULT_REQUEST_TIMEOUT_S,
+        validation_alias="request_timeout",
+        serialization_alias="request_timeout",
+    )
+    verify_tls: bool = Field(default=True, strict=True)
+    #: Load-generating processes; ``None`` lets the engine choose.
+    workers: Workers | None = None
+    #: Pause between one VU's iterations.
+    think_time_s: ThinkTimeS = Field(
+        default=0.0, validation_alias="think_time", serialization_alias="think_time"
+    )
+
+    @field_validator("requests")
+    @classmethod
+    def _check_requests(cls, requests: list[RequestSpec]) -> list[RequestSpec]:
+        if not requests:
+            raise Problem("[] is empty; give at least one [[requests]] entry with a name and url")
+        return requests
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        self.requests = [self._absolute(index, spec) for index, spec in enumerate(self.requests)]
+        self._check_names()
+        self._check_threshold_endpoints()
+        return self
+
+    def _absolute(self, index: int, spec: RequestSpec) -> RequestSpec:
+        if not spec.url.startswith("/"):
+            return spec
+        if self.base_url is None:
+            raise Problem(
+                f"{spec.url!r} is a path but base_url is not set; "
+                "allowed an absolute http(s) URL, or set base_url",
+                at=("requests", index, "url"),
+            )
+        # Joined as text, not with urljoin, so base_url "http://h/api" keeps its "/api".
+        return spec.model_copy(update={"url": self.base_url.rstrip("/") + spec.url})
+
+    def _check_names(self) -> None:
+        seen: set[str] = set()
+        for index, spec in enumerate(self.requests):
+            if spec.name in seen:
+                raise Problem(
+                    f"{spec.name!r} is used twice; request names must be unique",
+                    at=("requests", index, "name"),
+                )
+            seen.add(spec.name)
+
+    def _check_threshold_endpoints(self) -> None:
+        names = [spec.name for spec in self.requests]
+        for index, threshold in enumerate(self.thresholds):
+            if threshold.endpoint is not None and threshold.endpoint not in names:
+                raise Problem(
+                    f"{threshold.source!r} names request {threshold.endpoint!r}, "
+                    f"which the plan does not have; allowed {', '.join(names)}",
+                    at=("thresholds", index),
+                )
+
+    def validate_scope(self) -> None:
+        """Refuse the plan unless every request URL is loopback or in ``allowed_hosts``.
+
+        Raises:
+            ScopeError: naming the hosts out of scope.
+        """
+        check_scope((spec.url for spec in self.requests), self.allowed_hosts)
+
+    def planned_duration_s(self) -> float:
+        """How long the load is planned to last (the executor's :meth:`planned_duration_s`)."""
+        return self.executor.planned_duration_s()
