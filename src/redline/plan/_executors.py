@@ -300,10 +300,9 @@ class RampingArrivalRateConfig(Section):
         return _interpolate(self.start_rate_per_s, self._points(), t_s)
 
 
-class PerVuIterationsConfig(Section):
-    """Each of ``vus`` VUs runs ``iterations`` iterations (k6 ``per-vu-iterations``)."""
+class _IterationsConfig(Section):
+    """What the two iteration executors share: VUs, iterations and a time limit."""
 
-    type: Literal["per-vu-iterations"] = "per-vu-iterations"
     vus: Vus = 1
     iterations: Iterations = 1
     #: The run stops here even if iterations remain.
@@ -318,18 +317,16 @@ class PerVuIterationsConfig(Section):
         return self.max_duration_s
 
 
-class SharedIterationsConfig(Section):
+class PerVuIterationsConfig(_IterationsConfig):
+    """Each of ``vus`` VUs runs ``iterations`` iterations (k6 ``per-vu-iterations``)."""
+
+    type: Literal["per-vu-iterations"] = "per-vu-iterations"
+
+
+class SharedIterationsConfig(_IterationsConfig):
     """``vus`` VUs share ``iterations`` iterations between them (k6 ``shared-iterations``)."""
 
     type: Literal["shared-iterations"] = "shared-iterations"
-    vus: Vus = 1
-    iterations: Iterations = 1
-    #: The run stops here even if iterations remain.
-    max_duration_s: DurationS = Field(
-        default=DEFAULT_MAX_DURATION_S,
-        validation_alias="max_duration",
-        serialization_alias="max_duration",
-    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -341,10 +338,6 @@ class SharedIterationsConfig(Section):
                 at=("iterations",),
             )
         return self
-
-    def planned_duration_s(self) -> float:
-        """The upper bound ``max_duration_s``; the run ends sooner when the iterations are done."""
-        return self.max_duration_s
 
 
 ExecutorConfig = Annotated[
