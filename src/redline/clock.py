@@ -15,10 +15,12 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "MonotonicClock", "NS_PER_S", "NS_PER_US", "TimerHandle"]
+__all__ = ["Clock", "FakeClock", "MonotonicClock", "NS_PER_MS", "NS_PER_S", "NS_PER_US", "TimerHandle"]
 
 #: Nanoseconds in one second.
 NS_PER_S = 1_000_000_000
+#: Nanoseconds in one millisecond.
+NS_PER_MS = 1_000_000
 #: Nanoseconds in one microsecond.
 NS_PER_US = 1_000
 

@@ -54,9 +54,8 @@ def build_actions(plan: Plan) -> list[Action]:
     endpoints: dict[str, Endpoint] = {}
     actions = []
     for spec in plan.requests:
-        url = plan.resolve_url(spec)
-        origin = url.split("/", 3)[:3]
-        key = "/".join(origin)
+        url = spec.url  # absolute once the plan is validated
+        key = "/".join(url.split("/", 3)[:3])
         if key not in endpoints:
             endpoints[key] = Endpoint.from_url(url, verify_tls=plan.verify_tls)
         actions.append(_build_action(spec, url, endpoints[key]))

@@ -104,15 +104,15 @@ def _open(
 def _constant_rate(
     cfg: ConstantArrivalRateConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
-    schedule = ArrivalSchedule.constant(rate_per_s=cfg.rate, duration_s=cfg.duration_s)
+    schedule = ArrivalSchedule.constant(rate_per_s=cfg.rate_per_s, duration_s=cfg.duration_s)
     return _open(schedule, cfg.pre_allocated_vus, cfg.max_vus, plan, ctx, i, n)
 
 
 def _ramping_rate(
     cfg: RampingArrivalRateConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
-    stages = [RateStage(s.duration_s, s.target) for s in cfg.stages]
-    schedule = ArrivalSchedule(cfg.start_rate, stages)
+    stages = [RateStage(s.duration_s, s.target_per_s) for s in cfg.stages]
+    schedule = ArrivalSchedule(cfg.start_rate_per_s, stages)
     return _open(schedule, cfg.pre_allocated_vus, cfg.max_vus, plan, ctx, i, n)
 
 
@@ -141,4 +141,4 @@ def max_connections(plan: Plan) -> int:
         vus = max([cfg.start_vus, *(int(s.target) for s in cfg.stages)])
     else:
         vus = cfg.vus
-    return vus * len({plan.resolve_url(r).split("/", 3)[2] for r in plan.requests})
+    return vus * len({r.url.split("/", 3)[2] for r in plan.requests})

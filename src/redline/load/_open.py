@@ -93,7 +93,7 @@ class OpenExecutor:
             if t_s is None:
                 self._drain()
                 return
-            intended = self._start_ns + int(t_s * NS_PER_S)
+            intended = self._start_ns + round(t_s * NS_PER_S)
             if intended > now:
                 clock.call_at_ns(intended, self._tick)
                 return

@@ -8,8 +8,9 @@ the next iteration straight away. Only (re)connecting runs as a task.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from redline.clock import NS_PER_US, Clock
 from redline.load._action import Action, ActionPicker
@@ -22,7 +23,15 @@ from redline.load._http import (
     open_connection,
 )
 
-__all__ = ["VirtualUser", "WorkerContext"]
+__all__ = ["Connector", "VirtualUser", "WorkerContext"]
+
+
+class Connector(Protocol):
+    """Opens a connection: :func:`~redline.load._http.open_connection`, or a fake in tests."""
+
+    def __call__(
+        self, endpoint: Endpoint, *, timeout_s: float, local_addr: tuple[str, int] | None
+    ) -> Awaitable[Connection]: ...
 
 
 @dataclass
@@ -35,11 +44,12 @@ class WorkerContext:
     connect_timeout_s: float
     #: Source addresses to spread connections over (loopback only), or empty.
     source_addresses: tuple[str, ...] = ()
+    connect: Connector = open_connection
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def spawn(self, coro: object) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a connect task, keeping a reference so it is not collected."""
-        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -96,7 +106,7 @@ class VirtualUser:
     async def _connect_then_send(self, action: Action) -> None:
         started_ns = self._ctx.clock.now_ns()
         try:
-            conn = await open_connection(
+            conn = await self._ctx.connect(
                 action.endpoint, timeout_s=self._ctx.connect_timeout_s, local_addr=self._local_addr
             )
         except ConnectFailed as exc:
