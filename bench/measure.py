@@ -1,0 +1,176 @@
+"""Run one generator process pinned to its core and measure what it cost.
+
+CPU time comes from ``os.wait4``: the user+system time of the process and of every
+descendant it waited for, i.e. the generator's whole process tree and never the
+target's. Memory is sampled from ``/proc/<pid>/status`` VmRSS, summed over the tree
+(shared pages of forked workers count once per process, so the sum is an upper bound).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from targets import GENERATOR_CORE
+
+#: How often the harness checks on the generator; it sleeps in between.
+POLL_INTERVAL_S = 0.05
+#: How long a generator may overrun its planned duration before it is killed.
+OVERRUN_GRACE_S = 30.0
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    """What one generator process tree used, and what it printed."""
+
+    returncode: int
+    wall_s: float
+    user_s: float
+    system_s: float
+    #: ru_maxrss of the largest single process in the tree, KiB.
+    max_rss_kib: int
+    #: Largest sum of VmRSS over the tree seen while polling, KiB (0 unless sampled).
+    peak_tree_rss_kib: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.system_s
+
+
+def tree_pids(pid: int) -> list[int]:
+    """Return pid and all of its live descendants."""
+    pids, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                queue.extend(int(child) for child in task.read_text().split())
+            except OSError:  # the task ended while we looked
+                continue
+    return pids
+
+
+def vm_rss_kib(pid: int) -> int:
+    """Return the VmRSS of one process in KiB, 0 if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Return the summed VmRSS of pid's process tree in KiB."""
+    return sum(vm_rss_kib(p) for p in tree_pids(pid))
+
+
+def run_measured(
+    argv: list[str],
+    *,
+    timeout_s: float,
+    cwd: Path | None = None,
+    sample_rss: bool = False,
+    on_poll: Callable[[float], None] | None = None,
+) -> ProcessUsage:
+    """Run argv under ``taskset -c GENERATOR_CORE`` and return its resource usage.
+
+    Args:
+        argv: the generator command; taskset execs it, so the PID is the generator's.
+        timeout_s: wall-clock bound; past it the process group gets SIGTERM, then SIGKILL.
+        cwd: working directory for the generator.
+        sample_rss: sum VmRSS over the tree at every poll and keep the peak.
+        on_poll: called with seconds since start at every poll (e.g. to watch the target).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        process = subprocess.Popen(
+            ["taskset", "-c", str(GENERATOR_CORE), *argv],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        status, rusage, peak_rss, timed_out = _wait(process, start, timeout_s, sample_rss, on_poll)
+        wall_s = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return ProcessUsage(
+            returncode=os.waitstatus_to_exitcode(status),
+            wall_s=wall_s,
+            user_s=rusage.ru_utime,
+            system_s=rusage.ru_stime,
+            max_rss_kib=rusage.ru_maxrss,
+            peak_tree_rss_kib=peak_rss,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+            timed_out=timed_out,
+        )
+
+
+def _wait(
+    process: subprocess.Popen[bytes],
+    start: float,
+    timeout_s: float,
+    sample_rss: bool,
+    on_poll: Callable[[float], None] | None,
+) -> tuple[int, resource.struct_rusage, int, bool]:
+    """Poll the process with wait4 until it exits or overruns; return status and rusage."""
+    peak_rss = 0
+    try:
+        while True:
+            pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                return status, rusage, peak_rss, False
+            elapsed = time.monotonic() - start
+            if elapsed > timeout_s:
+                break
+            if sample_rss:
+                peak_rss = max(peak_rss, tree_rss_kib(process.pid))
+            if on_poll is not None:
+                on_poll(elapsed)
+            time.sleep(POLL_INTERVAL_S)
+        _kill_group(process, signal.SIGTERM)
+        return (*_wait_blocking(process), peak_rss, True)
+    except BaseException:
+        if process.returncode is None:
+            _kill_group(process, signal.SIGKILL)
+            _wait_blocking(process)
+        raise
+
+
+def _kill_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the session we started for this generator (its PID is the group id)."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_blocking(process: subprocess.Popen[bytes]) -> tuple[int, resource.struct_rusage]:
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return status, rusage
+        time.sleep(POLL_INTERVAL_S)
+    _kill_group(process, signal.SIGKILL)
+    _, status, rusage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return status, rusage
