@@ -15,7 +15,15 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "MonotonicClock", "NS_PER_MS", "NS_PER_S", "NS_PER_US", "TimerHandle"]
+__all__ = [
+    "Clock",
+    "FakeClock",
+    "MonotonicClock",
+    "NS_PER_MS",
+    "NS_PER_S",
+    "NS_PER_US",
+    "TimerHandle",
+]
 
 #: Nanoseconds in one second.
 NS_PER_S = 1_000_000_000
@@ -96,7 +104,12 @@ class FakeClock:
             await asyncio.sleep(0)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.call_at_ns(deadline_ns, lambda: future.done() or future.set_result(None))
+
+        def wake() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        self.call_at_ns(deadline_ns, wake)
         await future
 
     def call_at_ns(self, deadline_ns: int, callback: Callable[[], None]) -> TimerHandle:

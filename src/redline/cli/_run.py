@@ -40,6 +40,15 @@ def _build_plan(target: str, options: dict[str, object]) -> Plan:
     return plan
 
 
+#: Width of the summary when the output is not a terminal (a file, a CI log).
+PIPE_WIDTH = 140
+
+
+def _console() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
+
+
 def _default_workers() -> int:
     """The cores this process may run on: the cores given to the generator."""
     return len(os.sched_getaffinity(0))
@@ -81,19 +90,25 @@ def run(
     ] = None,
     threshold: Annotated[
         list[str] | None,
-        typer.Option(help='A pass/fail rule, e.g. "p95<300ms", "error_rate<1%", "p99[name]<1s:abort".'),
+        typer.Option(
+            help='A pass/fail rule, e.g. "p95<300ms", "error_rate<1%", "p99[name]<1s:abort".'
+        ),
     ] = None,
     method: Annotated[str, typer.Option(help="HTTP method for a URL target.")] = "GET",
-    header: Annotated[list[str] | None, typer.Option(help='A request header, "Name: value".')] = None,
+    header: Annotated[
+        list[str] | None, typer.Option(help='A request header, "Name: value".')
+    ] = None,
     body: Annotated[str | None, typer.Option(help="A request body.")] = None,
-    connect_timeout: Annotated[str | None, typer.Option(help="Connect timeout (100ms..5m).")] = None,
+    connect_timeout: Annotated[
+        str | None, typer.Option(help="Connect timeout (100ms..5m).")
+    ] = None,
     timeout: Annotated[str | None, typer.Option(help="Request timeout (100ms..5m).")] = None,
     insecure: Annotated[bool, typer.Option(help="Do not verify TLS certificates.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
     quiet: Annotated[bool, typer.Option(help="No live view; only the summary.")] = False,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
-    console = Console()
+    console = _console()
     options: dict[str, object] = {
         "vus": vus,
         "duration": duration,

@@ -47,9 +47,7 @@ def _constant_vus(
     return ClosedExecutor(ctx, schedule)
 
 
-def _ramping_vus(
-    cfg: RampingVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
-) -> Executor:
+def _ramping_vus(cfg: RampingVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int) -> Executor:
     schedule = ClosedSchedule(
         vus_at=lambda t: share(int(cfg.target_at(t)), i, n),
         duration_s=cfg.planned_duration_s(),

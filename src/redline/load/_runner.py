@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.connection import wait
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from redline.clock import NS_PER_S, Clock, MonotonicClock
 from redline.errors import RedlineError, TargetError
 from redline.load._selfcheck import SelfCheck, self_check
 from redline.load._thresholds import ThresholdOutcome, ThresholdWatch
 from redline.load._worker import WorkerSpec, worker_main
-from redline.metrics import RunSeries
+from redline.metrics import GeneratorStats, RunSeries
 from redline.plan import Plan, Threshold
 
 __all__ = ["LoadRunner", "Progress", "RunObserver", "RunResult", "RunStatus"]
@@ -128,7 +128,10 @@ class LoadRunner:
 
     def run(self, stop: threading.Event) -> RunResult:
         """Run the plan until it ends, ``stop`` is set, or an abort threshold fails."""
-        ctx = multiprocessing.get_context("spawn")
+        # Fork is much faster to start (nothing re-imported) and safe while
+        # this process has a single thread; with more threads, spawn.
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        ctx = multiprocessing.get_context(method)
         pipes: list[Pipe] = []
         procs = []
         try:
@@ -140,7 +143,10 @@ class LoadRunner:
                 child_end.close()
                 pipes.append(parent_end)
                 procs.append(proc)
-            self._await_ready(pipes, stop)
+            if not self._await_ready(pipes, stop):
+                for pipe in pipes:
+                    _send_quietly(pipe, ("stop",))
+                return self._result(datetime.now(UTC), 0.0, RunStatus.INTERRUPTED)
             return self._drive(pipes, stop)
         finally:
             for proc in procs:
@@ -149,17 +155,21 @@ class LoadRunner:
                     proc.kill()
                     proc.join()
 
-    def _await_ready(self, pipes: list[Pipe], stop: threading.Event) -> None:
+    def _await_ready(self, pipes: list[Pipe], stop: threading.Event) -> bool:
+        """Wait for every worker to be built; False when stopped meanwhile."""
         waiting = set(range(len(pipes)))
         deadline = self._clock.now_ns() + int(WORKER_START_TIMEOUT_S * NS_PER_S)
         while waiting:
-            if stop.is_set() or self._clock.now_ns() > deadline:
+            if stop.is_set():
+                return False
+            if self._clock.now_ns() > deadline:
                 raise RedlineError("the load workers did not start in time")
-            for pipe in wait([pipes[i] for i in waiting], timeout=0.1):
-                message = _receive(pipe)
+            for ready in wait([pipes[i] for i in waiting], timeout=0.1):
+                message = _receive(cast(Pipe, ready))
                 if message[0] == "failed":
                     raise TargetError(message[2])
                 waiting.discard(message[1])
+        return True
 
     def _drive(self, pipes: list[Pipe], stop: threading.Event) -> RunResult:
         start_ns = self._clock.now_ns() + START_DELAY_NS
@@ -169,6 +179,9 @@ class LoadRunner:
         status = self._pump(pipes, stop, start_ns)
         elapsed_s = max(0.0, (self._clock.now_ns() - start_ns) / NS_PER_S)
         self._merge_complete_seconds(final=True)
+        return self._result(started_at, elapsed_s, status)
+
+    def _result(self, started_at: datetime, elapsed_s: float, status: RunStatus) -> RunResult:
         return RunResult(
             plan=self._plan,
             workers=self._workers,
@@ -180,9 +193,7 @@ class LoadRunner:
             aborted_by=self._aborted_by.source if self._aborted_by else None,
             interrupted_requests=self._interrupted_requests,
             lost_workers=self.lost_workers,
-            self_check=self_check(
-                [self._series.generator_at(s) for s in self._series.seconds()], self._workers
-            ),
+            self_check=self_check(self._generator_seconds(), self._workers),
         )
 
     def _pump(self, pipes: list[Pipe], stop: threading.Event, start_ns: int) -> RunStatus:
@@ -192,7 +203,8 @@ class LoadRunner:
         index_of = {id(p): i for i, p in enumerate(pipes)}
         while len(self._done) < len(pipes):
             live = [p for i, p in enumerate(pipes) if i not in self._done]
-            for pipe in wait(live, timeout=0.1):
+            for ready in wait(live, timeout=0.1):
+                pipe = cast(Pipe, ready)
                 try:
                     message = pipe.recv()
                 except EOFError:
@@ -244,6 +256,10 @@ class LoadRunner:
                 self._aborted_by = abort
             if self._observer is not None:
                 self._observer.on_second(self._progress(second))
+
+    def _generator_seconds(self) -> list[GeneratorStats]:
+        found = (self._series.generator_at(s) for s in self._series.seconds())
+        return [g for g in found if g is not None]
 
     def _progress(self, second: int) -> Progress:
         return Progress(

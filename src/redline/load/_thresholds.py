@@ -99,7 +99,8 @@ class ThresholdWatch:
 
     def _follow_window(self, i: int, threshold: Threshold, series: RunSeries, second: int) -> None:
         stats = series.at(second, threshold.endpoint)
-        dropped = series.generator_at(second).dropped_iterations
+        generator = series.generator_at(second)
+        dropped = generator.dropped_iterations if generator is not None else 0
         if stats is None or not stats.count:
             self._streak[i] = 0
             return
@@ -115,7 +116,9 @@ class ThresholdWatch:
         if self._streak[i] >= threshold.window_s and self._failed_at[i] is None:
             self._failed_at[i] = second
 
-    def final(self, series: RunSeries, elapsed_s: float, dropped_total: int) -> list[ThresholdOutcome]:
+    def final(
+        self, series: RunSeries, elapsed_s: float, dropped_total: int
+    ) -> list[ThresholdOutcome]:
         """Every threshold's outcome once the run is over."""
         outcomes = []
         for i, threshold in enumerate(self._thresholds):

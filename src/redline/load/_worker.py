@@ -118,7 +118,9 @@ class _Worker:
             asyncio.get_running_loop().remove_reader(self._pipe.fileno())
             executor.stop()
 
-    async def _flush_every_second(self, start_ns: int, executor: Executor, lag: LoopLagProbe) -> None:
+    async def _flush_every_second(
+        self, start_ns: int, executor: Executor, lag: LoopLagProbe
+    ) -> None:
         while True:
             await self._clock.sleep_until_ns(start_ns + (self._second + 1) * NS_PER_S)
             self._flush(executor, lag)
@@ -147,4 +149,3 @@ class _Worker:
         self._reported_dropped = counters.dropped
         self._reported_started = counters.started
         self._pipe.send(("second", self._spec.index, second, stats, generator))
-

@@ -71,8 +71,7 @@ def results_to_dict(result: RunResult) -> dict[str, Any]:
             "histogram_relative_error": HISTOGRAM_RELATIVE_ERROR,
             "total": _endpoint_summary(series.total(), elapsed),
             "endpoints": {
-                name: _endpoint_summary(series.total(name), elapsed)
-                for name in series.endpoints()
+                name: _endpoint_summary(series.total(name), elapsed) for name in series.endpoints()
             },
             "dropped_iterations": result.self_check.dropped_iterations,
         },

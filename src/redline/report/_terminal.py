@@ -14,8 +14,7 @@ from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
 __all__ = ["LiveView", "format_latency", "render_summary"]
 
 #: Percentiles in the summary table, as (label, percentile).
-SUMMARY_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0),
-                       ("p99.9", 99.9))
+SUMMARY_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p99.9", 99.9))
 
 
 def format_latency(us: float) -> str:
@@ -73,11 +72,10 @@ class LiveView:
             f"{label} {format_latency(last.response.value_at_percentile(p))}"
             for label, p in (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
         )
-        cpu = generator.cpu_s / progress.workers
-        body = Text(
-            f"last second: {rate} · {latency} · VUs {generator.active_vus:,} · "
-            f"generator CPU {cpu:.0%} per worker"
-        )
+        body = Text(f"last second: {rate} · {latency}")
+        if generator is not None:
+            cpu = generator.cpu_s / progress.workers
+            body.append(f" · VUs {generator.active_vus:,} · generator CPU {cpu:.0%} per worker")
         return Group(head, body)
 
 

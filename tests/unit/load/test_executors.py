@@ -141,9 +141,7 @@ def test_open_model_sends_on_schedule_and_drops_nothing(
     server.service_ns = 5 * NS_PER_MS
     ctx = make_ctx(rate="100/s", duration="10s")
     schedule = ArrivalSchedule.constant(rate_per_s=100, duration_s=10)
-    executor = OpenExecutor(
-        ctx, schedule, worker=0, workers=1, pre_allocated_vus=2, max_vus=10
-    )
+    executor = OpenExecutor(ctx, schedule, worker=0, workers=1, pre_allocated_vus=2, max_vus=10)
     start = clock.now_ns()
     assert _run(clock, executor) is StopReason.COMPLETED
     assert executor.counters.dropped == 0
@@ -156,9 +154,7 @@ def test_open_model_drops_arrivals_when_every_vu_is_busy(
     server.service_ns = 505 * NS_PER_MS
     ctx = make_ctx(rate="100/s", duration="10s")
     schedule = ArrivalSchedule.constant(rate_per_s=100, duration_s=10)
-    executor = OpenExecutor(
-        ctx, schedule, worker=0, workers=1, pre_allocated_vus=1, max_vus=10
-    )
+    executor = OpenExecutor(ctx, schedule, worker=0, workers=1, pre_allocated_vus=1, max_vus=10)
     _run(clock, executor)
     assert executor.counters.dropped > 0
     assert executor.counters.started + executor.counters.dropped == 1000
@@ -170,8 +166,14 @@ def test_open_model_workers_interleave_one_schedule(
 ) -> None:
     schedule = ArrivalSchedule.constant(rate_per_s=90, duration_s=10)
     executors = [
-        OpenExecutor(make_ctx(rate="90/s", duration="10s"), schedule, worker=i, workers=3,
-                     pre_allocated_vus=2, max_vus=4)
+        OpenExecutor(
+            make_ctx(rate="90/s", duration="10s"),
+            schedule,
+            worker=i,
+            workers=3,
+            pre_allocated_vus=2,
+            max_vus=4,
+        )
         for i in range(3)
     ]
 

@@ -48,8 +48,9 @@ def test_ramp_down_and_hold_stages() -> None:
 
 
 def test_zero_rate_stage_holds_no_arrivals() -> None:
-    schedule = ArrivalSchedule(10, [RateStage(1, 10), RateStage(0, 0), RateStage(5, 0),
-                                    RateStage(1, 10)])
+    schedule = ArrivalSchedule(
+        10, [RateStage(1, 10), RateStage(0, 0), RateStage(5, 0), RateStage(1, 10)]
+    )
     times = [schedule.time_of(n) for n in range(schedule.total_arrivals)]
     assert all(t is not None for t in times)
     assert not any(1.0 < t < 6.0 for t in times if t is not None)
