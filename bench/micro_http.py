@@ -83,12 +83,16 @@ class Result:
     wall_s: float
     cpu_s: float
 
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.cpu_s / max(self.responses, 1) * 1e6
+
     def report(self, label: str) -> str:
         rps = self.responses / self.wall_s
-        cpu_us = self.cpu_s / max(self.responses, 1) * 1e6
         return (
             f"{label}: {self.responses} responses, {self.errors} errors in {self.wall_s:.2f} s: "
-            f"{rps:,.0f} req/s, {cpu_us:.2f} CPU µs/request ({self.cpu_s / self.wall_s:.0%} CPU)"
+            f"{rps:,.0f} req/s, {self.cpu_us_per_request:.2f} CPU µs/request "
+            f"({self.cpu_s / self.wall_s:.0%} CPU)"
         )
 
 
@@ -257,6 +261,13 @@ def main() -> None:
         default="both",
         help="redline's Connection, the bare httptools loop, or both (default)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the variants alternately this many times and report the best of each "
+        "(the least disturbed by other processes)",
+    )
     args = parser.parse_args()
     if args.nginx == bool(args.url):
         parser.error("give a URL or --nginx (not both)")
@@ -265,10 +276,17 @@ def main() -> None:
     def bench(url: str) -> None:
         require_loopback(url)
         runs = [(name, run) for name, run in VARIANTS if args.variant in (name, "both")]
-        for label, run in runs:
-            with asyncio.Runner(loop_factory=factory) as runner:
-                result = runner.run(run(url, args.connections, args.seconds))
-            print(result.report(f"{label:8} {args.loop}"), flush=True)
+        best: dict[str, Result] = {}
+        for _ in range(args.repeat):
+            for label, run in runs:
+                with asyncio.Runner(loop_factory=factory) as runner:
+                    result = runner.run(run(url, args.connections, args.seconds))
+                print(result.report(f"{label:8} {args.loop}"), flush=True)
+                if label not in best or result.cpu_us_per_request < best[label].cpu_us_per_request:
+                    best[label] = result
+        if args.repeat > 1:
+            for label, result in best.items():
+                print(result.report(f"best of {args.repeat}: {label:8} {args.loop}"), flush=True)
 
     if args.nginx:
         with private_nginx() as url:

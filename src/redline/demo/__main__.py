@@ -35,8 +35,19 @@ def main() -> None:
     sock.close()
     url = f"http://127.0.0.1:{port}/"
     print(f"demo target listening on {url} (pid {server.pid})")
-    sys.argv = ["redline", "run", url, "--vus", DEMO_VUS, "--duration", DEMO_DURATION,
-                "--threshold", "p95<250ms", "--threshold", "error_rate<1%"]
+    sys.argv = [
+        "redline",
+        "run",
+        url,
+        "--vus",
+        DEMO_VUS,
+        "--duration",
+        DEMO_DURATION,
+        "--threshold",
+        "p95<250ms",
+        "--threshold",
+        "error_rate<1%",
+    ]
     try:
         cli_main()
     finally:

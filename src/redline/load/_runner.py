@@ -130,8 +130,11 @@ class LoadRunner:
         """Run the plan until it ends, ``stop`` is set, or an abort threshold fails."""
         # Fork is much faster to start (nothing re-imported) and safe while
         # this process has a single thread; with more threads, spawn.
-        method = "fork" if threading.active_count() == 1 else "spawn"
-        ctx = multiprocessing.get_context(method)
+        ctx = (
+            multiprocessing.get_context("fork")
+            if threading.active_count() == 1
+            else multiprocessing.get_context("spawn")
+        )
         pipes: list[Pipe] = []
         procs = []
         try:

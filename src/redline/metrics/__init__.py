@@ -27,7 +27,7 @@ from redline.metrics._buckets import (
     SIGNIFICANT_FIGURES,
 )
 from redline.metrics._generator import GeneratorStats
-from redline.metrics._histogram import LatencyHistogram, ValuesUs
+from redline.metrics._histogram import LatencyHistogram
 from redline.metrics._interval import (
     ALL_ENDPOINTS,
     SUMMARY_PERCENTILES,
@@ -51,6 +51,5 @@ __all__ = [
     "LatencyHistogram",
     "Outcome",
     "RunSeries",
-    "ValuesUs",
     "percentile_key",
 ]

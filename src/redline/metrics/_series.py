@@ -21,8 +21,10 @@ class RunSeries:
     over endpoints (``endpoint=None``), over a window of seconds, or over the
     whole run. Every query returns a new object that the caller may change.
 
-    Stored histograms are kept compact (nonzero slots only), so an hour at
-    a few endpoints stays within tens of megabytes.
+    Stored histograms are kept compact (nonzero slots only, in narrow integer
+    types): measured at about 7.5 KB per second per endpoint at 1,000
+    requests a second with widely spread latencies, so an hour at ten such
+    endpoints holds some 270 MB. Not thread-safe: one owner adds and queries.
 
     Example::
 

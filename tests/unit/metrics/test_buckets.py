@@ -16,7 +16,7 @@ from redline.metrics._buckets import (
     counts_index_of,
     new_hdr,
 )
-from tests.unit.metrics.hdr_oracle import EDGES, clamp
+from tests.unit.metrics.hdr_oracle import EDGES, clamp, oracle_settings
 
 HDR = new_hdr()
 
@@ -46,6 +46,7 @@ def test_edges_map_like_hdrh() -> None:
     assert [counts_index_of(int(v)) for v in values] == expected
 
 
+@oracle_settings
 @given(st.lists(st.integers(LOWEST_TRACKABLE_US, HIGHEST_TRACKABLE_US), max_size=200))
 def test_random_values_map_like_hdrh(values: list[int]) -> None:
     array = np.array(values, dtype=np.int64)

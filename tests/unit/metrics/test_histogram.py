@@ -27,6 +27,7 @@ from tests.unit.metrics.hdr_oracle import (
     histogram_of,
     latencies,
     latency_lists,
+    oracle_settings,
 )
 
 percentiles = st.one_of(
@@ -37,11 +38,13 @@ percentiles = st.one_of(
 # -- recording --------------------------------------------------------------
 
 
+@oracle_settings
 @given(latency_lists)
 def test_record_many_equals_hdrh_record_value(values: list[int]) -> None:
     assert_same_as_hdrh(histogram_of(values), hdr_of(values))
 
 
+@oracle_settings
 @given(latency_lists)
 def test_record_one_at_a_time_equals_hdrh(values: list[int]) -> None:
     histogram = LatencyHistogram()
@@ -125,6 +128,7 @@ def test_out_of_range_values_are_clamped_and_counted() -> None:
 # -- statistics -------------------------------------------------------------
 
 
+@oracle_settings
 @given(latency_lists, st.lists(percentiles, min_size=1, max_size=5))
 def test_percentiles_equal_hdrh(values: list[int], wanted: list[float]) -> None:
     histogram, hdr = histogram_of(values), hdr_of(values)
@@ -133,7 +137,7 @@ def test_percentiles_equal_hdrh(values: list[int], wanted: list[float]) -> None:
     assert {p: histogram.value_at_percentile(p) for p in wanted} == expected
 
 
-@settings(max_examples=30)  # hdrh's mean walks all 23,552 slots in Python
+@settings(max_examples=30, deadline=None)  # hdrh's mean walks all 23,552 slots in Python
 @given(latency_lists)
 def test_count_min_max_mean_equal_hdrh(values: list[int]) -> None:
     histogram, hdr = histogram_of(values), hdr_of(values)
@@ -143,6 +147,7 @@ def test_count_min_max_mean_equal_hdrh(values: list[int]) -> None:
     assert histogram.mean == hdr.get_mean_value()  # bit-for-bit, not approximately
 
 
+@oracle_settings
 @given(st.lists(st.integers(1, HIGHEST_TRACKABLE_US), min_size=1, max_size=100))
 def test_reported_values_stay_within_the_relative_error(values: list[int]) -> None:
     histogram = histogram_of(values)
@@ -175,6 +180,7 @@ def test_percentile_edges() -> None:
 # -- merging ----------------------------------------------------------------
 
 
+@oracle_settings
 @given(st.lists(latency_lists, max_size=6))
 def test_merging_groups_equals_one_histogram_of_all_values(groups: list[list[int]]) -> None:
     merged = LatencyHistogram()
@@ -185,6 +191,7 @@ def test_merging_groups_equals_one_histogram_of_all_values(groups: list[list[int
     assert merged == histogram_of(everything)
 
 
+@oracle_settings
 @given(latency_lists, latency_lists)
 def test_merge_of_compact_and_decoded_histograms_is_exact(a: list[int], b: list[int]) -> None:
     compact = histogram_of(a)
@@ -237,6 +244,7 @@ def test_compact_keeps_every_statistic() -> None:
 # -- interchange ------------------------------------------------------------
 
 
+@oracle_settings
 @given(latency_lists)
 def test_encode_decode_round_trip(values: list[int]) -> None:
     histogram = histogram_of(values)
@@ -246,6 +254,7 @@ def test_encode_decode_round_trip(values: list[int]) -> None:
     assert_same_as_hdrh(decoded, hdr_of(values))
 
 
+@oracle_settings
 @given(latency_lists)
 def test_pickle_round_trip(values: list[int]) -> None:
     histogram = histogram_of(values)
@@ -316,6 +325,7 @@ def test_decoding_garbage_raises_report_error(text: str) -> None:
         LatencyHistogram.decode(text)
 
 
+@oracle_settings
 @given(st.binary(min_size=1, max_size=40), st.integers(0, 10_000))
 def test_corrupted_encodings_fail_only_with_report_error(noise: bytes, seed: int) -> None:
     import base64
@@ -341,6 +351,29 @@ def test_decoding_another_range_raises_report_error() -> None:
         LatencyHistogram.from_hdrh(other)
 
 
+def test_a_double_histogram_is_refused() -> None:
+    hdr = hdr_of([5])
+    hdr.int_to_double_conversion_ratio = 0.001
+    with pytest.raises(ValueError, match="DoubleHistogram"):
+        LatencyHistogram.from_hdrh(hdr)
+
+
+def test_locks_are_fresh_in_a_forked_child() -> None:
+    # What os.register_at_fork runs in a child: a lock held at fork time by
+    # another thread of the parent must not stay held.
+    from redline.metrics import _histogram
+
+    held = _histogram._Workspace.lock
+    held.acquire()
+    try:
+        _histogram._fresh_locks_in_child()
+        assert not _histogram._Workspace.lock.locked()
+        assert not _histogram._Scratch.lock.locked()
+    finally:
+        held.release()
+    assert histogram_of([5]).count == 1
+
+
 def test_equality_and_repr() -> None:
     assert histogram_of([1, 2]) == histogram_of([2, 1])
     assert histogram_of([1, 2]) != histogram_of([1, 3])
@@ -351,6 +384,7 @@ def test_equality_and_repr() -> None:
     )
 
 
+@oracle_settings
 @given(latencies)
 def test_single_value_statistics(value: int) -> None:
     histogram = histogram_of([value])

@@ -116,6 +116,13 @@ def test_from_dict_rejects_bad_data(change: Any, message: str) -> None:
         IntervalStats.from_dict(data)
 
 
+def test_from_dict_rejects_non_string_outcome_keys() -> None:
+    data = _stats().to_dict()
+    data["outcomes"] = {200: 3}
+    with pytest.raises(ReportError, match="outcome keys must be strings, got 200"):
+        IntervalStats.from_dict(data)
+
+
 def test_from_dict_rejects_a_non_mapping() -> None:
     with pytest.raises(ReportError, match="lack the field"):
         IntervalStats.from_dict([])  # type: ignore[arg-type]

@@ -9,7 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from redline.metrics import EndpointRecorder, IntervalStats
-from tests.unit.metrics.hdr_oracle import assert_same_as_hdrh, hdr_of, histogram_of
+from tests.unit.metrics.hdr_oracle import (
+    assert_same_as_hdrh,
+    hdr_of,
+    histogram_of,
+    oracle_settings,
+)
 
 
 def test_nothing_recorded_gives_none() -> None:
@@ -49,6 +54,7 @@ def test_snapshot_resets_for_the_next_interval() -> None:
     assert first.outcomes == {200: 1}  # the earlier snapshot is not touched
 
 
+@oracle_settings
 @given(st.lists(st.tuples(st.integers(-10, 2**40), st.integers(-10, 2**40)), min_size=1))
 def test_snapshot_histograms_equal_hdrh(latencies: list[tuple[int, int]]) -> None:
     recorder = EndpointRecorder("e")

@@ -51,7 +51,7 @@ def _run(trace: list[tuple[int, int, int, int, int, bool]]) -> RunSeries:
     return series
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(requests, max_size=60))
 def test_merged_workers_equal_one_histogram_of_all_requests(
     trace: list[tuple[int, int, int, int, int, bool]],
