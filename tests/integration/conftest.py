@@ -26,6 +26,8 @@ import trustme
 SERVER_READY_TIMEOUT_S = 5.0
 #: How long the ``/slow`` route holds a request before answering.
 SLOW_ROUTE_DELAY_S = 30.0
+#: How long ``/idle-close`` keeps the connection after its response.
+IDLE_CLOSE_DELAY_S = 0.05
 #: The body of ``/big``.
 BIG_BODY = bytes(range(256)) * 4096
 
@@ -104,6 +106,14 @@ async def slow(exchange: Exchange) -> None:
     await exchange.reply(b"late")
 
 
+async def idle_close(exchange: Exchange) -> None:
+    # A keep-alive response, then the server drops the idle connection without
+    # reading what the client sent next (as servers with short idle timeouts do).
+    await exchange.reply(b"see you")
+    await asyncio.sleep(IDLE_CLOSE_DELAY_S)
+    raise ResetConnection
+
+
 async def garbage(exchange: Exchange) -> None:
     exchange.writer.write(b"SPLAT! this is not HTTP\r\n\r\n")
     await exchange.writer.drain()
@@ -132,6 +142,7 @@ ROUTES: dict[str, Route] = {
     "/big": big,
     "/until-close": until_close,
     "/slow": slow,
+    "/idle-close": idle_close,
     "/garbage": garbage,
     "/truncate": truncate,
     "/drop": drop,

@@ -11,10 +11,12 @@ Glossary:
 
 - **in flight**: a request has been sent and its handler not yet called. At
   most one request is in flight per connection (no pipelining).
-- **reused**: the connection has completed at least one response before. A
-  reused connection that the server closes before the first byte of a response
-  is the keep-alive race (RFC 9112 §9.3.1); it is reported as
-  :attr:`ErrorKind.CLOSED` and the caller decides whether to retry.
+- **reused**: the connection has completed at least one response before
+  (:attr:`Connection.requests_done` > 0). A reused connection that the server
+  closes (FIN or RST) before the first byte of a response is the keep-alive
+  race (RFC 9112 §9.3.1): it is reported as :attr:`ErrorKind.CLOSED` with
+  "reused keep-alive connection" in the detail, and the caller decides
+  whether to retry.
 """
 
 from __future__ import annotations
@@ -414,19 +416,27 @@ class Connection(asyncio.Protocol):
         return _has_no_length(self._head)
 
     def _loss_reason(self, exc: Exception | None) -> tuple[ErrorKind, str]:
+        received = self._bytes_in - self._bytes_in_at_send
+        race = not received and self._requests_done > 0
         if exc is not None:
             kind = _error_kind_of(exc)
+            if race and kind is ErrorKind.RESET:
+                # The keep-alive race again: a server closing an idle connection
+                # with our request unread in its buffer sends RST, not FIN.
+                return ErrorKind.CLOSED, (
+                    "the server reset a reused keep-alive connection before responding "
+                    f"(after {self._requests_done} responses): {_describe(exc)}"
+                )
             # ETIMEDOUT after the handshake is the kernel giving up on the peer,
             # not a connect timeout: keep its errno text under OTHER.
             if kind is ErrorKind.CONNECT_TIMEOUT:
                 kind = ErrorKind.OTHER
             return kind, _describe(exc)
-        received = self._bytes_in - self._bytes_in_at_send
         if received:
             return ErrorKind.CLOSED, (
                 f"the server closed the connection after {received} bytes of an incomplete response"
             )
-        if self._requests_done:
+        if race:
             return ErrorKind.CLOSED, (
                 "the server closed a reused keep-alive connection before responding "
                 f"(after {self._requests_done} responses)"

@@ -117,6 +117,8 @@ class ConnectFailed(Exception):
 class ResponseHandler(Protocol):
     """Receives the outcome of one request; exactly one method is called, once.
 
+    (Unless the caller closes the connection first: then neither is.)
+
     Both methods run inside the event loop's I/O callback, so they must be quick
     and must not raise. They may send the next request on the same connection
     (check ``Connection.is_open`` first).

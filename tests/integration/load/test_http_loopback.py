@@ -342,3 +342,42 @@ def test_plain_http_to_a_tls_server_is_an_error_not_a_crash(
     outcome = run(fetch_new(endpoint, "/"))
     assert isinstance(outcome, Failure)
     assert outcome.kind in {ErrorKind.CLOSED, ErrorKind.RESET, ErrorKind.PROTOCOL}
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        # The server reads the request and closes: FIN.
+        ("/drop", "the server closed a reused keep-alive connection before responding"),
+        # The server closes with the request unread: RST.
+        ("/", "the server reset a reused keep-alive connection before responding"),
+    ],
+)
+def test_keep_alive_race_is_closed(
+    http_server: LoopbackServer, run: Runner[Any], path: str, detail: str
+) -> None:
+    endpoint = Endpoint.from_url(http_server.url)
+    first_path = "/" if path == "/drop" else "/idle-close"
+
+    async def scenario() -> Response | Failure:
+        connection = await open_connection(endpoint, timeout_s=CONNECT_S)
+        first = await fetch(connection, request_for(endpoint, first_path))
+        assert isinstance(first, Response) and connection.is_open
+        second = await fetch(connection, request_for(endpoint, path))
+        await connection.wait_closed()
+        return second
+
+    outcome = run(scenario())
+    assert isinstance(outcome, Failure)
+    assert outcome.kind is ErrorKind.CLOSED
+    assert outcome.detail.startswith(detail)
+
+
+def test_tls_handshake_that_never_completes_is_a_connect_timeout(
+    http_server: LoopbackServer, run: Runner[Any]
+) -> None:
+    # The plain server waits for a request head that the ClientHello never ends.
+    endpoint = Endpoint.from_url(http_server.url.replace("http", "https"), verify_tls=False)
+    with pytest.raises(ConnectFailed) as caught:
+        run(open_connection(endpoint, timeout_s=0.2))
+    assert caught.value.kind is ErrorKind.CONNECT_TIMEOUT

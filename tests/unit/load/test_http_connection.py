@@ -299,6 +299,26 @@ def test_keep_alive_race_on_a_reused_connection_is_closed_and_says_so() -> None:
     assert "reused keep-alive connection before responding (after 1 responses)" in detail
 
 
+def test_reset_on_a_reused_connection_before_any_byte_is_the_keep_alive_race() -> None:
+    connection, _, _ = exchange([OK])
+    second = Recorder()
+    connection.send(GET, second, now_ns=0)
+    connection.connection_lost(ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"))
+    kind, detail = second.only[1:]
+    assert kind is ErrorKind.CLOSED
+    assert detail.startswith("the server reset a reused keep-alive connection before responding")
+    assert "ConnectionResetError" in detail
+
+
+def test_reset_mid_response_on_a_reused_connection_is_a_reset() -> None:
+    connection, _, _ = exchange([OK])
+    second = Recorder()
+    connection.send(GET, second, now_ns=0)
+    connection.data_received(OK[:5])
+    connection.connection_lost(ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"))
+    assert second.only[1] is ErrorKind.RESET
+
+
 @pytest.mark.parametrize(
     ("exc", "kind", "text"),
     [
