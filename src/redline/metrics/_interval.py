@@ -47,8 +47,8 @@ class IntervalStats:
       the scenario did not expect). Failed requests are in the histograms too.
 
     ``merge`` adds counts and keeps this object's ``endpoint``, ``second`` and
-    ``duration_s``; callers merging across endpoints or seconds relabel
-    (:class:`RunSeries` does).
+    ``duration_s``: to merge across endpoints or seconds, merge into a fresh,
+    suitably labelled instance (as :class:`RunSeries` does).
     """
 
     #: Endpoint name, or :data:`ALL_ENDPOINTS` for every endpoint merged.
@@ -101,12 +101,6 @@ class IntervalStats:
             service=self.service.copy(),
             response=self.response.copy(),
         )
-
-    def relabeled(self, *, endpoint: str, second: int, duration_s: int) -> IntervalStats:
-        """Return a copy with new labels (after merging across endpoints or seconds)."""
-        twin = self.copy()
-        twin.endpoint, twin.second, twin.duration_s = endpoint, second, duration_s
-        return twin
 
     def compact(self) -> None:
         """Compact both histograms (see :meth:`LatencyHistogram.compact`)."""

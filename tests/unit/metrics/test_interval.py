@@ -49,15 +49,11 @@ def test_copy_is_deep() -> None:
     assert twin != original
 
 
-def test_relabeled() -> None:
-    twin = _stats().relabeled(endpoint="*", second=4, duration_s=5)
-    assert (twin.endpoint, twin.second, twin.duration_s) == ("*", 4, 5)
-    assert twin.rate_per_s == 3 / 5
-
-
-def test_rates_of_empty_stats() -> None:
+def test_rates() -> None:
     empty = IntervalStats(endpoint="e", second=0)
     assert (empty.error_rate, empty.rate_per_s) == (0.0, 0.0)
+    five_seconds = IntervalStats(endpoint="e", second=0, count=10, failures=1, duration_s=5)
+    assert (five_seconds.error_rate, five_seconds.rate_per_s) == (0.1, 2.0)
 
 
 def test_to_dict_summarises_both_latencies() -> None:
