@@ -82,6 +82,10 @@ def run(
         str | None, typer.Option(help="Arrival rate (open model), e.g. 5000/s (0.1..100000/s).")
     ] = None,
     max_vus: Annotated[int | None, typer.Option(help="Open model: most VUs to use.")] = None,
+    on_busy: Annotated[
+        str | None,
+        typer.Option(help="Open model, every VU busy: drop the arrival (k6) or queue it (wrk2)."),
+    ] = None,
     iterations: Annotated[
         int | None, typer.Option(help="Stop after this many iterations, shared by the VUs.")
     ] = None,
@@ -115,6 +119,7 @@ def run(
         "rate": rate,
         "max_vus": max_vus,
         "iterations": iterations,
+        "on_busy": on_busy,
         "thresholds": threshold or [],
         "method": method,
         "headers": _parse_headers(header or []),

@@ -17,6 +17,7 @@ from redline.load._vu import WorkerContext
 from redline.plan import (
     ConstantArrivalRateConfig,
     ConstantVusConfig,
+    OnBusy,
     PerVuIterationsConfig,
     Plan,
     RampingArrivalRateConfig,
@@ -86,15 +87,22 @@ def _shared_iterations(
 
 
 def _open(
-    schedule: ArrivalSchedule, pre: int, most: int, plan: Plan, ctx: WorkerContext, i: int, n: int
+    schedule: ArrivalSchedule,
+    cfg: ConstantArrivalRateConfig | RampingArrivalRateConfig,
+    plan: Plan,
+    ctx: WorkerContext,
+    i: int,
+    n: int,
 ) -> Executor:
+    queue_for_s = plan.request_timeout_s if cfg.on_busy is OnBusy.QUEUE else 0.0
     return OpenExecutor(
         ctx,
         schedule,
         worker=i,
         workers=n,
-        pre_allocated_vus=share(pre, i, n),
-        max_vus=max(1, share(most, i, n)),
+        pre_allocated_vus=share(cfg.pre_allocated_vus, i, n),
+        max_vus=max(1, share(cfg.max_vus, i, n)),
+        queue_for_s=queue_for_s,
         graceful_stop_s=_graceful_stop_s(plan),
     )
 
@@ -103,7 +111,7 @@ def _constant_rate(
     cfg: ConstantArrivalRateConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
     schedule = ArrivalSchedule.constant(rate_per_s=cfg.rate_per_s, duration_s=cfg.duration_s)
-    return _open(schedule, cfg.pre_allocated_vus, cfg.max_vus, plan, ctx, i, n)
+    return _open(schedule, cfg, plan, ctx, i, n)
 
 
 def _ramping_rate(
@@ -111,7 +119,7 @@ def _ramping_rate(
 ) -> Executor:
     stages = [RateStage(s.duration_s, s.target_per_s) for s in cfg.stages]
     schedule = ArrivalSchedule(cfg.start_rate_per_s, stages)
-    return _open(schedule, cfg.pre_allocated_vus, cfg.max_vus, plan, ctx, i, n)
+    return _open(schedule, cfg, plan, ctx, i, n)
 
 
 #: Builders by executor config type.

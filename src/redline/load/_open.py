@@ -12,6 +12,7 @@ evenly spaced and the total is exactly the plan's.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from redline.clock import NS_PER_S, NS_PER_US
 from redline.load._executor import ExecutorCounters, StopReason
@@ -31,6 +32,8 @@ class OpenExecutor:
         workers: how many workers share the schedule.
         pre_allocated_vus: VUs created up front.
         max_vus: VUs this worker may create in all.
+        queue_for_s: when every VU is busy, how long an arrival may wait for
+            one before it is dropped; 0 drops it at once (k6's rule).
         graceful_stop_s: how long in-flight iterations may finish after the last arrival.
     """
 
@@ -43,6 +46,7 @@ class OpenExecutor:
         workers: int,
         pre_allocated_vus: int,
         max_vus: int,
+        queue_for_s: float = 0.0,
         graceful_stop_s: float = 5.0,
     ) -> None:
         self._ctx = ctx
@@ -52,6 +56,9 @@ class OpenExecutor:
         self._pre_allocated = pre_allocated_vus
         self._max_vus = max(max_vus, pre_allocated_vus)
         self._graceful_stop_ns = int(graceful_stop_s * NS_PER_S)
+        self._queue_for_ns = int(queue_for_s * NS_PER_S)
+        #: Intended start times of arrivals waiting for a free VU (queue mode).
+        self._waiting: deque[int] = deque()
         self._idle: list[VirtualUser] = []
         self._busy = 0
         self._created = 0
@@ -105,9 +112,15 @@ class OpenExecutor:
             vu = self._idle.pop()
         elif self._created < self._max_vus:
             vu = self._new_vu()
+        elif self._queue_for_ns:
+            self._waiting.append(intended_ns)
+            return
         else:
             self.counters.dropped += 1
             return
+        self._launch(vu, intended_ns, now_ns)
+
+    def _launch(self, vu: VirtualUser, intended_ns: int, now_ns: int) -> None:
         self._busy += 1
         self.counters.started += 1
         self.counters.send_lags_us.append((now_ns - intended_ns) // NS_PER_US)
@@ -115,20 +128,37 @@ class OpenExecutor:
 
     def _on_done(self, vu: VirtualUser) -> None:
         self._busy -= 1
+        if self._waiting and not self.finished.done():
+            now = self._ctx.clock.now_ns()
+            intended = self._next_waiting(now)
+            if intended is not None:
+                self._launch(vu, intended, now)
+                return
         self._idle.append(vu)
         if self._stopping and self._busy == 0:
             self._settle(StopReason.COMPLETED)
 
+    def _next_waiting(self, now_ns: int) -> int | None:
+        """The oldest waiting arrival still worth sending; older ones are dropped."""
+        while self._waiting:
+            intended = self._waiting.popleft()
+            if now_ns - intended <= self._queue_for_ns:
+                return intended
+            self.counters.dropped += 1
+        return None
+
     def _drain(self) -> None:
         """No arrivals left: wait briefly for those in flight, then finish."""
         self._stopping = True
-        if self._busy == 0:
+        if self._busy == 0 and not self._waiting:
             self._settle(StopReason.COMPLETED)
             return
         clock = self._ctx.clock
         clock.call_at_ns(clock.now_ns() + self._graceful_stop_ns, self._cut_off)
 
     def _cut_off(self) -> None:
+        self.counters.dropped += len(self._waiting)
+        self._waiting.clear()
         for vu in self._all:
             if vu.abort():
                 self.counters.interrupted += 1
@@ -139,6 +169,7 @@ class OpenExecutor:
         if self.finished.done():
             return
         self._stopping = True
+        self._waiting.clear()
         for vu in self._all:
             if vu.abort():
                 self.counters.interrupted += 1

@@ -79,6 +79,7 @@ class EndpointRecorder:
 
         Raises:
             TypeError: a latency is not an int.
+            OverflowError: a latency does not fit in 64 bits.
         """
         self._service_us.append(service_us)
         self._response_us.append(response_us)

@@ -15,7 +15,11 @@ Glossary:
     pre-allocated VUs: VUs an arrival-rate executor starts before the run, so that
         starting them does not delay the first requests.
     max VUs: the most VUs an arrival-rate executor may use; when all are busy,
-        an arrival is dropped and counted as a dropped iteration.
+        an arrival is dropped and counted as a dropped iteration (``on_busy =
+        "drop"``, k6's rule), or waits for the next free VU (``on_busy =
+        "queue"``, wrk2's rule) and is dropped only after waiting longer than
+        the request timeout. Either way its response time counts from the
+        moment it was due.
 
 These classes are configuration only: each computes its schedule
 (:meth:`planned_duration_s`, ``target_at``) without running anything. The
@@ -24,6 +28,7 @@ executors that run them live in :mod:`redline.load`.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Self
@@ -51,6 +56,16 @@ from redline.plan._section import (
     VuTarget,
 )
 from redline.plan._units import format_duration
+
+
+class OnBusy(enum.StrEnum):
+    """What an arrival-rate executor does with an arrival when every VU is busy."""
+
+    #: Count it as a dropped iteration (k6).
+    DROP = "drop"
+    #: Let it wait for the next free VU, up to the request timeout (wrk2).
+    QUEUE = "queue"
+
 
 #: Latency assumed when pre-allocating VUs for an arrival rate. By Little's law
 #: (concurrency = rate x latency), 5000/s at 100 ms keeps 500 VUs busy.
@@ -229,6 +244,7 @@ class ConstantArrivalRateConfig(Section):
     duration_s: DurationS = Field(validation_alias="duration", serialization_alias="duration")
     pre_allocated_vus: Vus = Field(default=FROM_RATE)
     max_vus: Vus = Field(default=FROM_RATE)
+    on_busy: OnBusy = OnBusy.DROP
 
     @classmethod
     def _with_defaults(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -268,6 +284,7 @@ class RampingArrivalRateConfig(Section):
     stages: list[RateStage]
     pre_allocated_vus: Vus = Field(default=FROM_RATE)
     max_vus: Vus = Field(default=FROM_RATE)
+    on_busy: OnBusy = OnBusy.DROP
 
     _stages_not_empty = field_validator("stages")(_non_empty)
 

@@ -45,11 +45,12 @@ _FLAG_FOR_PATH = {
     "executor.max_duration": "--duration",
     "executor.rate": "--rate",
     "executor.max_vus": "--max-vus",
+    "executor.on_busy": "--on-busy",
     "executor.iterations": "--iterations",
     "thresholds": "--threshold",
     "allowed_hosts": "--allow-host",
     "connect_timeout": "--connect-timeout",
-    "request_timeout": "--request-timeout",
+    "request_timeout": "--timeout",
     "workers": "--workers",
 }
 _INDEX = re.compile(r"\[\d+\]$")
@@ -74,7 +75,12 @@ def _request_name(url: str) -> str:
 
 
 def _arrival_rate(
-    rate: str, *, duration: str | None, max_vus: int | None, iterations: int | None
+    rate: str,
+    *,
+    duration: str | None,
+    max_vus: int | None,
+    iterations: int | None,
+    on_busy: str | None,
 ) -> dict[str, Any]:
     if iterations is not None:
         raise ConfigError(
@@ -88,6 +94,8 @@ def _arrival_rate(
     }
     if max_vus is not None:
         executor["max_vus"] = max_vus
+    if on_busy is not None:
+        executor["on_busy"] = on_busy
     return executor
 
 
@@ -113,6 +121,7 @@ def _executor(
     rate: str | None,
     max_vus: int | None,
     iterations: int | None,
+    on_busy: str | None,
 ) -> dict[str, Any]:
     if vus is not None and rate is not None:
         raise ConfigError(
@@ -120,7 +129,11 @@ def _executor(
             "(closed model), --rate starts requests at a fixed rate (open model)"
         )
     if rate is not None:
-        return _arrival_rate(rate, duration=duration, max_vus=max_vus, iterations=iterations)
+        return _arrival_rate(
+            rate, duration=duration, max_vus=max_vus, iterations=iterations, on_busy=on_busy
+        )
+    if on_busy is not None:
+        raise ConfigError(f"--on-busy: {on_busy!r} applies only with --rate (the open model)")
     if max_vus is not None:
         raise ConfigError(
             f"--max-vus: {max_vus!r} applies only with --rate; with --vus, N is the number of VUs"
@@ -136,6 +149,7 @@ def plan_from_flags(
     rate: str | None = None,
     max_vus: int | None = None,
     iterations: int | None = None,
+    on_busy: str | None = None,
     thresholds: Sequence[str] = (),
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
@@ -155,6 +169,8 @@ def plan_from_flags(
         rate: arrivals per second, e.g. ``"5000/s"`` (open model); excludes ``vus``.
         max_vus: cap on VUs for ``rate``.
         iterations: iterations shared by the VUs; excludes ``rate``.
+        on_busy: with ``rate``: ``"drop"`` (default) or ``"queue"`` arrivals
+            that find every VU busy.
         thresholds: e.g. ``["p95<300ms", "error_rate<1%"]``.
         method: the HTTP method.
         headers: sent with every request.
@@ -186,7 +202,12 @@ def plan_from_flags(
             }
         ],
         "executor": _executor(
-            vus=vus, duration=duration, rate=rate, max_vus=max_vus, iterations=iterations
+            vus=vus,
+            duration=duration,
+            rate=rate,
+            max_vus=max_vus,
+            iterations=iterations,
+            on_busy=on_busy,
         ),
         "thresholds": list(thresholds),
         "allowed_hosts": list(allowed_hosts),

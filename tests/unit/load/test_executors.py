@@ -189,3 +189,51 @@ def test_open_model_workers_interleave_one_schedule(
     assert len(server.requests) == 900
     assert server.requests[0] == start
     assert len(gaps) <= 2 and max(gaps) - min(gaps) <= 1  # evenly spaced within 1 ns
+
+
+def test_queue_mode_sends_late_and_counts_from_the_intended_time(
+    clock: FakeClock, server: FakeServer, make_ctx: MakeCtx
+) -> None:
+    server.service_ns = 150 * NS_PER_MS  # one VU serves 6.7/s; 10/s arrive
+    ctx = make_ctx(rate="10/s", duration="10s")
+    schedule = ArrivalSchedule.constant(rate_per_s=10, duration_s=10)
+    executor = OpenExecutor(
+        ctx,
+        schedule,
+        worker=0,
+        workers=1,
+        pre_allocated_vus=1,
+        max_vus=1,
+        queue_for_s=60,
+        graceful_stop_s=10,
+    )
+    _run(clock, executor)
+    assert executor.counters.dropped == 0
+    assert len(server.requests) == 100
+    (stats,) = _snapshots(ctx).values()
+    assert stats.service.max <= 150_100  # type: ignore[attr-defined]
+    # The last arrival was due at 9.9 s and answered at 100 x 0.15 = 15 s.
+    assert 5_090_000 <= stats.response.max <= 5_110_000  # type: ignore[attr-defined]
+
+
+def test_queue_mode_drops_arrivals_that_waited_too_long(
+    clock: FakeClock, server: FakeServer, make_ctx: MakeCtx
+) -> None:
+    server.service_ns = 150 * NS_PER_MS
+    ctx = make_ctx(rate="10/s", duration="10s")
+    schedule = ArrivalSchedule.constant(rate_per_s=10, duration_s=10)
+    executor = OpenExecutor(
+        ctx,
+        schedule,
+        worker=0,
+        workers=1,
+        pre_allocated_vus=1,
+        max_vus=1,
+        queue_for_s=1,
+        graceful_stop_s=10,
+    )
+    _run(clock, executor)
+    assert executor.counters.dropped > 0
+    assert executor.counters.dropped + len(server.requests) == 100
+    (stats,) = _snapshots(ctx).values()
+    assert stats.response.max <= 1_151_000  # type: ignore[attr-defined]

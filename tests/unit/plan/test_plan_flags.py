@@ -136,7 +136,7 @@ def test_max_vus_needs_rate() -> None:
         ),
         (
             {"request_timeout": "6m"},
-            r"^--request-timeout: '6m' is out of range; allowed 100ms\.\.5m$",
+            r"^--timeout: '6m' is out of range; allowed 100ms\.\.5m$",
         ),
         ({"workers": 257}, r"^--workers: 257 is out of range; allowed 1\.\.256$"),
         ({"allowed_hosts": ["http://x"]}, r"^--allow-host: 'http://x' is not a host name"),
