@@ -150,7 +150,9 @@ class Endpoint:
     """Where to connect: scheme, host, port and, for ``https``, the TLS context.
 
     Build it with :meth:`from_url`; one endpoint serves every connection to the
-    same origin, so the TLS context (and its session cache) is shared.
+    same origin, so the TLS context (and its session cache) is shared. Build it
+    once per origin: ``https`` endpoints compare equal (and hash alike, as dict
+    keys) only when they share the same TLS context object.
 
     Attributes:
         scheme: ``"http"`` or ``"https"``.

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redline.load._connection import _error_kind_of
 from redline.load._http import Connection, Endpoint, ErrorKind, PreparedRequest
 
 ENDPOINT = Endpoint.from_url("http://127.0.0.1:8080/")
@@ -439,3 +440,32 @@ def test_two_whole_responses_in_one_read_deliver_the_first() -> None:
     connection, transport, recorder = exchange([OK + CHUNKED], GET_BODY)
     assert recorder.only == ("response", 200, b"hello", len(OK) + len(CHUNKED))
     assert transport.closed and not connection.is_open
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), ErrorKind.REFUSED),
+        (
+            OSError(
+                "Multiple exceptions: [Errno 111] Connect call failed ('::1', 8080, 0, 0), "
+                "[Errno 111] Connect call failed ('127.0.0.1', 8080)"
+            ),
+            ErrorKind.REFUSED,
+        ),
+        (
+            OSError(
+                "Multiple exceptions: [Errno 99] Cannot assign requested address, "
+                "[Errno 111] Connect call failed ('127.0.0.1', 8080)"
+            ),
+            ErrorKind.OTHER,
+        ),
+        (TimeoutError(), ErrorKind.CONNECT_TIMEOUT),
+        (ssl.SSLCertVerificationError(1, "certificate verify failed"), ErrorKind.TLS),
+        (ConnectionAbortedError(errno.ECONNABORTED, "aborted"), ErrorKind.RESET),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), ErrorKind.OTHER),
+        (ValueError("not an OSError"), ErrorKind.OTHER),
+    ],
+)
+def test_error_kind_of(exc: BaseException, kind: ErrorKind) -> None:
+    assert _error_kind_of(exc) is kind
