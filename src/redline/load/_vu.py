@@ -118,6 +118,11 @@ class VirtualUser:
         if not self.busy:  # stopped while connecting
             conn.close()
             return
+        if not conn.is_open:
+            self.on_error(
+                ErrorKind.CLOSED, "the server closed the connection right after accepting it"
+            )
+            return
         # Service time starts at the send; the connect shows in response time.
         now = self._ctx.clock.now_ns()
         self._sent_ns = now

@@ -8,7 +8,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from redline.load import Progress, RunResult, RunStatus
+from redline.load import Progress, RunResult, RunStatus, ThresholdOutcome
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
 
 __all__ = ["LiveView", "format_latency", "render_summary"]
@@ -115,11 +115,24 @@ def _threshold_table(result: RunResult) -> Table:
         table.add_column(header)
     for outcome in result.thresholds:
         mark = Text("✓ pass", "green") if outcome.passed else Text("✗ FAIL", "bold red")
-        observed = "" if outcome.observed is None else f"{outcome.observed:,.4g}"
+        observed = "" if outcome.observed is None else _format_observed(outcome)
         if outcome.failed_at_s is not None:
             observed += f" (failed at {outcome.failed_at_s + 1}s)"
         table.add_row(mark, outcome.threshold.source, observed)
     return table
+
+
+def _format_observed(outcome: ThresholdOutcome) -> str:
+    value = outcome.observed
+    assert value is not None  # checked by the caller
+    metric = outcome.threshold.metric
+    if metric.is_latency:
+        return format_latency(value)
+    if metric == "error_rate":
+        return f"{value:.2%}"
+    if metric == "rps":
+        return f"{value:,.1f}/s"
+    return f"{value:,.0f}"
 
 
 def render_summary(result: RunResult, console: Console) -> None:
