@@ -52,7 +52,7 @@ class ThresholdOutcome:
 
     threshold: Threshold
     passed: bool
-    #: The figure judged (for windowed thresholds: the worst second of the breach).
+    #: The figure judged (for windowed thresholds: the worst one-second figure).
     observed: float | None
     #: Second (from the start) at which a windowed breach became sustained or an abort fired.
     failed_at_s: int | None = None
@@ -105,13 +105,13 @@ class ThresholdWatch:
             self._streak[i] = 0
             return
         value = observe(threshold, stats, 1.0, dropped)
+        worst = self._worst[i]
+        if worst is None or _worse(threshold, value, worst):
+            self._worst[i] = value
         if threshold.holds(value):
             self._streak[i] = 0
             return
         self._streak[i] += 1
-        worst = self._worst[i]
-        if worst is None or _worse(threshold, value, worst):
-            self._worst[i] = value
         assert threshold.window_s is not None
         if self._streak[i] >= threshold.window_s and self._failed_at[i] is None:
             self._failed_at[i] = second

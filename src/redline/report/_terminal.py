@@ -118,7 +118,7 @@ def _threshold_table(result: RunResult) -> Table:
         observed = "" if outcome.observed is None else _format_observed(outcome)
         if outcome.failed_at_s is not None:
             observed += f" (failed at {outcome.failed_at_s + 1}s)"
-        table.add_row(mark, outcome.threshold.source, observed)
+        table.add_row(mark, Text(outcome.threshold.source), Text(observed))
     return table
 
 
@@ -141,7 +141,7 @@ def render_summary(result: RunResult, console: Console) -> None:
     for name in result.series.endpoints():
         kinds = _errors_by_kind(result.series.total(name))
         if kinds:
-            console.print(f"errors in {name}: {kinds}")
+            console.print(Text(f"errors in {name}: {kinds}"))
     if result.thresholds:
         console.print(_threshold_table(result))
     check = result.self_check
