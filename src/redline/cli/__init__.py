@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from redline.cli._exit import ExitCode
 from redline.cli._run import run
@@ -59,7 +60,8 @@ def main() -> None:
         app(standalone_mode=True)
     except RedlineError as exc:
         console = Console(stderr=True)
-        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        # soft_wrap: the message stays one line whatever the terminal's width.
+        console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         if exc.hint:
-            console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+            console.print(f"[dim]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
         sys.exit(int(ERROR_EXIT_CODES.get(type(exc), ExitCode.TARGET)))

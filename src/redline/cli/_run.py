@@ -107,9 +107,11 @@ def run(
         str | None, typer.Option(help="Connect timeout (100ms..5m).")
     ] = None,
     timeout: Annotated[str | None, typer.Option(help="Request timeout (100ms..5m).")] = None,
-    insecure: Annotated[bool, typer.Option(help="Do not verify TLS certificates.")] = False,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Do not verify TLS certificates.")
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
-    quiet: Annotated[bool, typer.Option(help="No live view; only the summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No live view; only the summary.")] = False,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
