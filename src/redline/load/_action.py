@@ -30,6 +30,8 @@ class Action:
     expect_status: frozenset[int] | None
     extract: tuple[tuple[str, re.Pattern[bytes]], ...]
     bytes_out: int
+    #: A small number naming ``endpoint`` within the plan (for fast lookups).
+    slot: int
 
     def judge(self, status: int, body: bytes | None, into: dict[str, bytes]) -> int | str | None:
         """Return the failure outcome for a response, or None when it passed.
@@ -58,11 +60,12 @@ def build_actions(plan: Plan) -> list[Action]:
         key = "/".join(url.split("/", 3)[:3])
         if key not in endpoints:
             endpoints[key] = Endpoint.from_url(url, verify_tls=plan.verify_tls)
-        actions.append(_build_action(spec, url, endpoints[key]))
+        slot = list(endpoints).index(key)
+        actions.append(_build_action(spec, url, endpoints[key], slot))
     return actions
 
 
-def _build_action(spec: RequestSpec, url: str, endpoint: Endpoint) -> Action:
+def _build_action(spec: RequestSpec, url: str, endpoint: Endpoint, slot: int) -> Action:
     body = spec.body.encode() if spec.body is not None else None
     request = PreparedRequest.build(
         name=spec.name,
@@ -80,6 +83,7 @@ def _build_action(spec: RequestSpec, url: str, endpoint: Endpoint) -> Action:
         expect_status=frozenset(spec.expect_status) if spec.expect_status else None,
         extract=tuple((name, re.compile(rx.encode())) for name, rx in spec.extract.items()),
         bytes_out=len(request.wire),
+        slot=slot,
     )
 
 

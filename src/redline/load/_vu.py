@@ -76,7 +76,9 @@ class VirtualUser:
     ) -> None:
         self._ctx = ctx
         self._on_done = on_done
-        self._conns: dict[Endpoint, Connection] = {}
+        # Keyed by the action's endpoint slot: an int hashes far faster than
+        # the Endpoint dataclass, and this lookup runs on every request.
+        self._conns: dict[int, Connection] = {}
         self._action: Action | None = None
         self._sent_ns = 0
         self._intended_ns = 0
@@ -95,7 +97,7 @@ class VirtualUser:
         self._action = action
         self._intended_ns = intended_ns
         self.busy = True
-        conn = self._conns.get(action.endpoint)
+        conn = self._conns.get(action.slot)
         if conn is not None and conn.is_open:
             now = self._ctx.clock.now_ns()
             self._sent_ns = now
@@ -113,7 +115,7 @@ class VirtualUser:
             self._sent_ns = started_ns
             self.on_error(exc.kind, exc.detail)
             return
-        self._conns[action.endpoint] = conn
+        self._conns[action.slot] = conn
         self._ctx.sweeper.watch(conn)
         if not self.busy:  # stopped while connecting
             conn.close()
