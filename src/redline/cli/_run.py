@@ -15,7 +15,7 @@ from rich.console import Console
 from redline.cli._exit import ExitCode
 from redline.errors import ConfigError
 from redline.load import LoadRunner, RunResult, RunStatus
-from redline.plan import Plan, load_plan, plan_from_flags
+from redline.plan import Plan, load_plan, load_python_scenario, plan_from_flags
 from redline.report import LiveView, render_summary, write_results
 
 __all__ = ["run"]
@@ -34,6 +34,8 @@ def _parse_headers(headers: list[str]) -> dict[str, str]:
 def _build_plan(target: str, options: dict[str, object]) -> Plan:
     if not target.startswith(("http://", "https://")) and target.endswith(".toml"):
         plan = load_plan(Path(target))
+    elif not target.startswith(("http://", "https://")) and target.endswith(".py"):
+        plan = load_python_scenario(Path(target))
     else:
         plan = plan_from_flags(target, **options)  # type: ignore[arg-type]
     plan.validate_scope()
@@ -75,7 +77,9 @@ def _exit_code(result: RunResult) -> ExitCode:
 
 
 def run(
-    target: Annotated[str, typer.Argument(help="A URL (http/https) or a plan file (.toml).")],
+    target: Annotated[
+        str, typer.Argument(help="A URL (http/https), a plan file (.toml) or a scenario (.py).")
+    ],
     vus: Annotated[int | None, typer.Option(help="Virtual users (closed model), 1..50000.")] = None,
     duration: Annotated[str | None, typer.Option(help="How long, e.g. 30s, 5m (10s..24h).")] = None,
     rate: Annotated[

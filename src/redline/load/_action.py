@@ -51,8 +51,13 @@ class Action:
         return None
 
 
-def build_actions(plan: Plan) -> list[Action]:
-    """Prepare every request of ``plan`` once, before the load starts."""
+def build_actions(plan: Plan, *, keep_bodies: bool = False) -> list[Action]:
+    """Prepare every request of ``plan`` once, before the load starts.
+
+    Args:
+        plan: the validated plan.
+        keep_bodies: keep every response body (a Python scenario may read any).
+    """
     endpoints: dict[str, Endpoint] = {}
     actions = []
     for spec in plan.requests:
@@ -61,11 +66,13 @@ def build_actions(plan: Plan) -> list[Action]:
         if key not in endpoints:
             endpoints[key] = Endpoint.from_url(url, verify_tls=plan.verify_tls)
         slot = list(endpoints).index(key)
-        actions.append(_build_action(spec, url, endpoints[key], slot))
+        actions.append(_build_action(spec, url, endpoints[key], slot, keep_bodies))
     return actions
 
 
-def _build_action(spec: RequestSpec, url: str, endpoint: Endpoint, slot: int) -> Action:
+def _build_action(
+    spec: RequestSpec, url: str, endpoint: Endpoint, slot: int, keep_body: bool
+) -> Action:
     body = spec.body.encode() if spec.body is not None else None
     request = PreparedRequest.build(
         name=spec.name,
@@ -74,7 +81,7 @@ def _build_action(spec: RequestSpec, url: str, endpoint: Endpoint, slot: int) ->
         headers=spec.headers,
         body=body,
         endpoint=endpoint,
-        keep_body=bool(spec.extract),
+        keep_body=keep_body or bool(spec.extract),
     )
     return Action(
         request=request,

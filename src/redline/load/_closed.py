@@ -102,7 +102,7 @@ class ClosedExecutor:
             self._retiring += active - wanted - len(idle)
 
     def _add_vu(self) -> None:
-        vu = VirtualUser(self._ctx, self._on_done, number=self._numbered)
+        vu = self._ctx.new_user(self._on_done, number=self._numbered)
         self._numbered += 1
         self._vus.add(vu)
         self._begin(vu)

@@ -85,7 +85,7 @@ class OpenExecutor:
         self._tick()
 
     def _new_vu(self) -> VirtualUser:
-        vu = VirtualUser(self._ctx, self._on_done, number=self._created)
+        vu = self._ctx.new_user(self._on_done, number=self._created)
         self._created += 1
         self._all.append(vu)
         return vu

@@ -82,6 +82,8 @@ class RunResult:
     aborted_by: str | None = None
     interrupted_requests: int = 0
     lost_workers: int = 0
+    #: Errors a Python scenario raised, by message, with how often.
+    script_errors: dict[str, int] = field(default_factory=dict)
     self_check: SelfCheck = field(default_factory=lambda: self_check([], 1))
 
     @property
@@ -125,6 +127,7 @@ class LoadRunner:
         self._aborted_by: Threshold | None = None
         #: Workers that exited without saying goodbye.
         self.lost_workers = 0
+        self._script_errors: dict[str, int] = {}
 
     def run(self, stop: threading.Event) -> RunResult:
         """Run the plan until it ends, ``stop`` is set, or an abort threshold fails."""
@@ -196,6 +199,7 @@ class LoadRunner:
             aborted_by=self._aborted_by.source if self._aborted_by else None,
             interrupted_requests=self._interrupted_requests,
             lost_workers=self.lost_workers,
+            script_errors=self._script_errors,
             self_check=self_check(self._generator_seconds(), self._workers),
         )
 
@@ -242,6 +246,8 @@ class LoadRunner:
             self._reported[index] = second
         elif kind == "done":
             self._interrupted_requests += message[3]
+            for text, count in (message[4] if len(message) > 4 else {}).items():
+                self._script_errors[text] = self._script_errors.get(text, 0) + count
             self._done.add(index)
         elif kind == "failed":
             raise TargetError(message[2])

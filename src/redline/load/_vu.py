@@ -23,7 +23,7 @@ from redline.load._http import (
     open_connection,
 )
 
-__all__ = ["Connector", "VirtualUser", "WorkerContext"]
+__all__ = ["Connector", "UserFactory", "VirtualUser", "WorkerContext"]
 
 
 class Connector(Protocol):
@@ -32,6 +32,14 @@ class Connector(Protocol):
     def __call__(
         self, endpoint: Endpoint, *, timeout_s: float, local_addr: tuple[str, int] | None
     ) -> Awaitable[Connection]: ...
+
+
+class UserFactory(Protocol):
+    """Makes a virtual user (the class itself, or a scripted user's)."""
+
+    def __call__(
+        self, ctx: WorkerContext, on_done: Callable[[VirtualUser], None], *, number: int
+    ) -> VirtualUser: ...
 
 
 @dataclass
@@ -45,7 +53,16 @@ class WorkerContext:
     #: Source addresses to spread connections over (loopback only), or empty.
     source_addresses: tuple[str, ...] = ()
     connect: Connector = open_connection
+    #: Makes the VUs: plain ones, or ones that run a Python scenario.
+    user_factory: UserFactory | None = None
+    #: Errors raised by a Python scenario, by message, with how often.
+    script_errors: dict[str, int] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def new_user(self, on_done: Callable[[VirtualUser], None], *, number: int) -> VirtualUser:
+        """A new virtual user of the kind this worker runs."""
+        factory = self.user_factory or VirtualUser
+        return factory(self, on_done, number=number)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a connect task, keeping a reference so it is not collected."""
@@ -93,10 +110,12 @@ class VirtualUser:
 
     def start_iteration(self, intended_ns: int) -> None:
         """Send the next request; ``intended_ns`` is when it was meant to start."""
-        action = self._ctx.picker.pick()
-        self._action = action
         self._intended_ns = intended_ns
         self.busy = True
+        self._send(self._ctx.picker.pick())
+
+    def _send(self, action: Action) -> None:
+        self._action = action
         conn = self._conns.get(action.slot)
         if conn is not None and conn.is_open:
             now = self._ctx.clock.now_ns()

@@ -7,7 +7,7 @@ Messages on the pipe (tuples, first item the kind):
                        ("stop",)              stop now, report, exit
     worker -> parent   ("ready", index)       built, waiting for "start"
                        ("second", index, second, [IntervalStats], GeneratorStats)
-                       ("done", index, StopReason.value, interrupted_requests)
+                       ("done", index, StopReason.value, interrupted_requests, script_errors)
                        ("failed", index, message)
 """
 
@@ -28,10 +28,11 @@ from redline.load._executor import Executor
 from redline.load._http import TimeoutSweeper
 from redline.load._limits import loopback_sources, raise_open_files_limit
 from redline.load._schedule import share
+from redline.load._scripted import scripted_user_factory
 from redline.load._selfcheck import CpuMeter, LoopLagProbe, p99
 from redline.load._vu import WorkerContext
 from redline.metrics import GeneratorStats
-from redline.plan import Plan
+from redline.plan import Plan, scenario_iteration
 
 __all__ = ["WorkerSpec", "worker_main"]
 
@@ -70,7 +71,13 @@ class _Worker:
         self._clock = MonotonicClock()
         connections = share(max_connections(plan), spec.index, spec.count)
         raise_open_files_limit(connections)
-        self._actions = build_actions(plan)
+        script = scenario_iteration(plan)
+        self._actions = build_actions(plan, keep_bodies=script is not None)
+        self._user_factory = (
+            scripted_user_factory(script, {a.request.name: a for a in self._actions})
+            if script is not None
+            else None
+        )
         host = self._actions[0].endpoint.host
         self._picker = ActionPicker(
             self._actions, [r.weight for r in plan.requests], seed=spec.index
@@ -90,6 +97,7 @@ class _Worker:
             sweeper=sweeper,
             connect_timeout_s=plan.connect_timeout_s,
             source_addresses=self._sources,
+            user_factory=self._user_factory,
         )
         executor = build_executor(plan, ctx, self._spec.index, self._spec.count)
         lag = LoopLagProbe(self._clock)
@@ -107,7 +115,8 @@ class _Worker:
         sweeper.stop()
         loop.remove_reader(self._pipe.fileno())
         self._flush(executor, lag)
-        self._pipe.send(("done", self._spec.index, reason.value, executor.counters.interrupted))
+        done = ("done", self._spec.index, reason.value, executor.counters.interrupted)
+        self._pipe.send((*done, ctx.script_errors))
 
     def _on_parent_message(self, executor: Executor) -> None:
         try:

@@ -47,6 +47,7 @@ from redline.plan._executors import (
 )
 from redline.plan._flags import plan_from_flags
 from redline.plan._plan import Plan
+from redline.plan._python import load_python_scenario, scenario_iteration
 from redline.plan._request import RequestSpec
 from redline.plan._scope import (
     Environment,
@@ -102,6 +103,7 @@ __all__ = [
     "format_rate",
     "is_loopback",
     "load_plan",
+    "load_python_scenario",
     "parse_duration",
     "parse_environment",
     "parse_rate",
@@ -109,5 +111,6 @@ __all__ = [
     "parse_url_target",
     "plan_from_flags",
     "plan_from_mapping",
+    "scenario_iteration",
     "validate",
 ]

@@ -118,6 +118,9 @@ class Plan(Section):
     think_time_s: ThinkTimeS = Field(
         default=0.0, validation_alias="think_time", serialization_alias="think_time"
     )
+    #: The Python scenario file whose iteration function the VUs run, if any
+    #: (set by :func:`~redline.plan.load_python_scenario`).
+    scenario: str | None = None
 
     @field_validator("requests")
     @classmethod

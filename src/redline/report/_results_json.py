@@ -65,6 +65,7 @@ def results_to_dict(result: RunResult) -> dict[str, Any]:
             "aborted_by": result.aborted_by,
             "interrupted_requests": result.interrupted_requests,
             "lost_workers": result.lost_workers,
+            "script_errors": result.script_errors,
         },
         "plan": _redacted_plan(result),
         "summary": {

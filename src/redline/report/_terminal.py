@@ -17,6 +17,10 @@ __all__ = ["LiveView", "format_latency", "render_summary"]
 SUMMARY_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p99.9", 99.9))
 
 
+#: Distinct scenario errors listed under the summary.
+MAX_SCRIPT_ERRORS_SHOWN = 5
+
+
 def format_latency(us: float) -> str:
     """A latency in µs, written with a unit a person reads at a glance."""
     if us < 1_000:
@@ -144,6 +148,8 @@ def render_summary(result: RunResult, console: Console) -> None:
             console.print(Text(f"errors in {name}: {kinds}"))
     if result.thresholds:
         console.print(_threshold_table(result))
+    for message, count in list(result.script_errors.items())[:MAX_SCRIPT_ERRORS_SHOWN]:
+        console.print(Text(f"scenario error ({count:,}x): {message}", style="red"))
     check = result.self_check
     if check.dropped_iterations:
         console.print(

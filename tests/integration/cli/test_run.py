@@ -318,3 +318,56 @@ def test_targets_out_of_scope_are_refused_before_any_request(url: str) -> None:
     proc = redline("run", url, "--vus", "1", "--duration", "10s")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error:")
+
+
+def test_python_scenario(http_server: LoopbackServer, tmp_path: Path) -> None:
+    scenario = tmp_path / "flow.py"
+    scenario.write_text(
+        f"""
+from redline.scenario import Scenario
+
+scenario = Scenario(
+    name="flow",
+    base_url="{http_server.url}",
+    requests=[{{"name": "home", "url": "/"}}, {{"name": "echo", "method": "POST", "url": "/echo",
+               "body": "token=abc"}}],
+    executor={{"type": "per-vu-iterations", "vus": 2, "iterations": 5}},
+)
+
+@scenario.iteration
+async def iteration(session):
+    home = await session.request("home")
+    home.expect_status(200)
+    echo = await session.request("echo")
+    session.variables["token"] = echo.extract(rb"token=(\\w+)")
+    if session.variables["token"] != b"abc":
+        raise RuntimeError("extraction broke")
+"""
+    )
+    out = tmp_path / "r.json"
+    proc = redline("run", str(scenario), "--workers", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = results(out)
+    endpoints = data["summary"]["endpoints"]
+    assert endpoints["home"]["outcomes"] == {"200": 10}
+    assert endpoints["echo"]["outcomes"] == {"200": 10}
+    assert data["run"]["script_errors"] == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("x = 1\n", "'scenario' is NoneType"),
+        ("raise ValueError('oops')\n", "importing it raised ValueError: oops"),
+        (
+            "from redline.scenario import Scenario\nscenario = Scenario(requests=[])\n",
+            "no iteration function",
+        ),
+    ],
+)
+def test_bad_scenario_files_are_one_line_errors(tmp_path: Path, source: str, message: str) -> None:
+    scenario = tmp_path / "bad.py"
+    scenario.write_text(source)
+    proc = redline("run", str(scenario))
+    assert proc.returncode == 2
+    assert message in proc.stderr.splitlines()[0]

@@ -1,0 +1,68 @@
+"""Python scenario files: a module with a ``scenario = Scenario(...)``."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from redline.errors import ConfigError
+from redline.plan._plan import Plan
+from redline.plan._validation import plan_from_mapping
+from redline.scenario import Iteration, Scenario
+
+__all__ = ["load_python_scenario", "scenario_iteration"]
+
+#: The module-level name a scenario file must bind its Scenario to.
+SCENARIO_NAME = "scenario"
+
+
+def _import(path: Path) -> Scenario:
+    if not path.is_file():
+        raise ConfigError(f"{path}: cannot read: no such file", hint="check the scenario's path")
+    module_name = f"redline_scenario_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{path}: cannot import it as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's module failed to import: say where, in one line
+        raise ConfigError(
+            f"{path}: importing it raised {type(exc).__name__}: {exc}",
+            hint="run it with python to see the traceback",
+        ) from exc
+    scenario = getattr(module, SCENARIO_NAME, None)
+    if not isinstance(scenario, Scenario):
+        raise ConfigError(
+            f"{path}: {SCENARIO_NAME!r} is {type(scenario).__name__}; "
+            "allowed a redline.scenario.Scenario bound to the name 'scenario'"
+        )
+    if scenario.iteration_function is None:
+        raise ConfigError(
+            f"{path}: the scenario has no iteration function; "
+            "decorate an async function with @scenario.iteration"
+        )
+    return scenario
+
+
+def load_python_scenario(path: Path) -> Plan:
+    """Import a Python scenario file and validate its plan.
+
+    Raises:
+        ConfigError: the file cannot be imported, has no ``scenario``, or its
+            plan keys are invalid (one line, as for TOML plans).
+    """
+    scenario = _import(path)
+    data = {**scenario.plan, "scenario": str(path.resolve())}
+    return plan_from_mapping(data, source=str(path))
+
+
+def scenario_iteration(plan: Plan) -> Iteration | None:
+    """The iteration function of ``plan``'s Python scenario, or None for a plain plan."""
+    if plan.scenario is None:
+        return None
+    function = _import(Path(plan.scenario)).iteration_function
+    assert function is not None  # checked by _import
+    return function

@@ -1,0 +1,119 @@
+"""Python scenarios driven by a VU, on virtual time with an in-memory server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redline.clock import NS_PER_MS, FakeClock
+from redline.load._action import ActionPicker, build_actions
+from redline.load._closed import ClosedExecutor, ClosedSchedule
+from redline.load._scripted import scripted_user_factory
+from redline.load._timeouts import TimeoutSweeper
+from redline.load._vu import WorkerContext
+from redline.plan import plan_from_mapping
+from redline.scenario import Iteration, Session
+from tests.unit.load.conftest import FakeServer
+
+PLAN = {
+    "base_url": "http://127.0.0.1:9",
+    "requests": [{"name": "login", "url": "/login"}, {"name": "home", "url": "/"}],
+}
+
+
+def _run(clock: FakeClock, server: FakeServer, script: Iteration, iterations: int) -> Any:
+    plan = plan_from_mapping(PLAN)
+    actions = build_actions(plan, keep_bodies=True)
+    ctx = WorkerContext(
+        clock=clock,
+        picker=ActionPicker(actions, [1, 1], seed=1),
+        sweeper=TimeoutSweeper(clock, timeout_s=60),
+        connect_timeout_s=1,
+        connect=server.connect,  # type: ignore[arg-type]
+        user_factory=scripted_user_factory(script, {a.request.name: a for a in actions}),
+    )
+    schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=iterations)
+    executor = ClosedExecutor(ctx, schedule)
+
+    async def main() -> None:
+        executor.start(clock.now_ns())
+        await executor.finished
+
+    asyncio.run(main())
+    stats = {a.request.name: a.recorder.snapshot_and_reset(0) for a in actions}
+    return stats, ctx
+
+
+def test_each_request_is_recorded_under_its_name(clock: FakeClock, server: FakeServer) -> None:
+    async def script(session: Session) -> None:
+        login = await session.request("login")
+        login.expect_status(200)
+        session.variables["token"] = login.extract(rb"(o)k")
+        await session.request("home")
+
+    stats, _ = _run(clock, server, script, iterations=5)
+    assert stats["login"].count == 5 and stats["login"].failures == 0
+    assert stats["home"].count == 5
+    assert server.connections == 1  # both requests share the VU's keep-alive connection
+
+
+def test_failed_checks_mark_the_checked_request(clock: FakeClock, server: FakeServer) -> None:
+    async def script(session: Session) -> None:
+        response = await session.request("login")
+        response.expect_status(201)
+        home = await session.request("home")
+        home.extract(rb"(absent)")
+
+    stats, _ = _run(clock, server, script, iterations=3)
+    assert stats["login"].outcomes == {"check_failed": 3}
+    assert stats["home"].outcomes == {"extract_failed": 3}
+
+
+def test_only_the_first_request_counts_from_the_intended_start(
+    clock: FakeClock, server: FakeServer
+) -> None:
+    server.service_ns = 10 * NS_PER_MS
+
+    async def script(session: Session) -> None:
+        await session.request("login")
+        await session.request("home")
+
+    stats, _ = _run(clock, server, script, iterations=2)
+    assert stats["home"].response.max == stats["home"].service.max  # not 20 ms
+
+
+def test_an_exception_ends_the_iteration_and_is_reported(
+    clock: FakeClock, server: FakeServer
+) -> None:
+    async def script(session: Session) -> None:
+        await session.request("login")
+        raise ValueError("boom")
+
+    stats, ctx = _run(clock, server, script, iterations=4)
+    assert stats["login"].outcomes == {"script_error": 4}
+    assert stats["home"] is None
+    assert ctx.script_errors == {"ValueError: boom": 4}
+
+
+def test_an_unknown_request_name_is_a_script_error(clock: FakeClock, server: FakeServer) -> None:
+    async def script(session: Session) -> None:
+        await session.request("nope")
+
+    _, ctx = _run(clock, server, script, iterations=2)
+    (message,) = ctx.script_errors
+    assert "no request named 'nope'" in message
+    assert server.requests == []
+
+
+def test_scripts_may_await_asyncio(clock: FakeClock, server: FakeServer) -> None:
+    async def script(session: Session) -> None:
+        await asyncio.sleep(0)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_result, 7)
+        session.variables["n"] = await future
+        await session.request("home")
+
+    stats, _ = _run(clock, server, script, iterations=3)
+    assert stats["home"].count == 3
+
+
