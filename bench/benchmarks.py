@@ -327,7 +327,7 @@ def run_idle_case(
             sample_rss=True,
             on_poll=watcher,
         )
-    record = record_run(f"{case.tool} @{conns}", run, usage, invocation)
+        record = record_run(f"{case.tool} @{conns}", run, usage, invocation)
     record.extra.update(
         conns=conns, open_from_spawn_s=watcher.reached_s, nginx_peak_active=watcher.peak
     )
