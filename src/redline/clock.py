@@ -68,8 +68,15 @@ class MonotonicClock:
 
     def call_at_ns(self, deadline_ns: int, callback: Callable[[], None]) -> TimerHandle:
         loop = asyncio.get_running_loop()
-        delay_s = max(0, deadline_ns - time.monotonic_ns()) / NS_PER_S
-        return loop.call_later(delay_s, callback)
+        delay_ns = deadline_ns - time.monotonic_ns()
+        if delay_ns <= 0:
+            return loop.call_soon(callback)
+        # uvloop's timers (libuv's) count whole milliseconds and round the
+        # delay to the nearest: a 0.2 ms wait would fire at once, and a
+        # scheduler that re-arms until its deadline would spin the CPU. Round
+        # up instead: a callback may run up to ~1 ms late, never early.
+        delay_ms = -(-delay_ns // NS_PER_MS)
+        return loop.call_later(delay_ms / 1000, callback)
 
 
 class FakeClock:
