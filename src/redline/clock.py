@@ -15,13 +15,17 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from redline._timerfd import open_alarm
+
 __all__ = [
+    "Alarm",
     "Clock",
     "FakeClock",
     "MonotonicClock",
     "NS_PER_MS",
     "NS_PER_S",
     "NS_PER_US",
+    "TimerAlarm",
     "TimerHandle",
 ]
 
@@ -46,6 +50,22 @@ class Clock(Protocol):
 
     def call_at_ns(self, deadline_ns: int, callback: Callable[[], None]) -> TimerHandle:
         """Run ``callback`` on the running event loop once ``now_ns() >= deadline_ns``."""
+        ...
+
+    def alarm(self, callback: Callable[[], None]) -> Alarm:
+        """A re-armable one-shot alarm, as precise as the platform allows."""
+        ...
+
+
+class Alarm(Protocol):
+    """One deadline at a time: :meth:`arm` replaces the previous one."""
+
+    def arm(self, deadline_ns: int) -> None:
+        """Run the callback once ``now_ns() >= deadline_ns``."""
+        ...
+
+    def close(self) -> None:
+        """Disarm and release the alarm."""
         ...
 
 
@@ -77,6 +97,12 @@ class MonotonicClock:
         # up instead: a callback may run up to ~1 ms late, never early.
         delay_ms = -(-delay_ns // NS_PER_MS)
         return loop.call_later(delay_ms / 1000, callback)
+
+    def alarm(self, callback: Callable[[], None]) -> Alarm:
+        # A timerfd wakes the loop within microseconds of the deadline, where
+        # the loop's own timers may be a millisecond late (see call_at_ns).
+        precise = open_alarm(callback)
+        return precise if precise is not None else TimerAlarm(self, callback)
 
 
 class FakeClock:
@@ -127,6 +153,9 @@ class FakeClock:
             asyncio.get_running_loop().call_soon(self._jump)
         return timer
 
+    def alarm(self, callback: Callable[[], None]) -> Alarm:
+        return TimerAlarm(self, callback)
+
     def _jump(self) -> None:
         # Let every runnable task settle before jumping: only when the loop has
         # nothing else to do does virtual time move to the next deadline.
@@ -167,3 +196,22 @@ class _FakeTimer:
         if not self.cancelled:
             self.cancelled = True
             self._callback()
+
+
+class TimerAlarm:
+    """An :class:`Alarm` made of the clock's ordinary timers."""
+
+    def __init__(self, clock: Clock, callback: Callable[[], None]) -> None:
+        self._clock = clock
+        self._callback = callback
+        self._handle: TimerHandle | None = None
+
+    def arm(self, deadline_ns: int) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._clock.call_at_ns(deadline_ns, self._callback)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from redline.clock import NS_PER_S, NS_PER_US
+from redline.clock import NS_PER_S, NS_PER_US, Alarm
 from redline.load._executor import ExecutorCounters, StopReason
 from redline.load._schedule import ArrivalSchedule
 from redline.load._vu import VirtualUser, WorkerContext
@@ -66,6 +66,7 @@ class OpenExecutor:
         self._stopping = False
         self._finished: asyncio.Future[StopReason] | None = None
         self._all: list[VirtualUser] = []
+        self._alarm: Alarm | None = None
         self.counters = ExecutorCounters()
 
     @property
@@ -80,6 +81,7 @@ class OpenExecutor:
     def start(self, start_ns: int) -> None:
         self._start_ns = start_ns
         _ = self.finished
+        self._alarm = self._ctx.clock.alarm(self._tick)
         for _ in range(self._pre_allocated):
             self._idle.append(self._new_vu())
         self._tick()
@@ -102,7 +104,8 @@ class OpenExecutor:
                 return
             intended = self._start_ns + round(t_s * NS_PER_S)
             if intended > now:
-                clock.call_at_ns(intended, self._tick)
+                assert self._alarm is not None  # made in start()
+                self._alarm.arm(intended)
                 return
             self._dispatch(intended, now)
             self._n += self._step
@@ -178,6 +181,9 @@ class OpenExecutor:
 
     def _settle(self, reason: StopReason) -> None:
         self._stopping = True
+        if self._alarm is not None:
+            self._alarm.close()
+            self._alarm = None
         for vu in self._idle:
             vu.close()
         fut = self.finished
