@@ -248,7 +248,10 @@ def test_open_model_sends_every_arrival(http_server: LoopbackServer, tmp_path: P
     assert http_server.requests == 2000
 
 
-def test_ctrl_c_keeps_partial_results(http_server: LoopbackServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_keeps_partial_results(
+    http_server: LoopbackServer, tmp_path: Path, signum: signal.Signals
+) -> None:
     out = tmp_path / "r.json"
     proc = subprocess.Popen(
         [
@@ -273,7 +276,7 @@ def test_ctrl_c_keeps_partial_results(http_server: LoopbackServer, tmp_path: Pat
     )
     try:
         time.sleep(4)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         signalled = time.monotonic()
         stdout, stderr = proc.communicate(timeout=30)
         stopped_in_s = time.monotonic() - signalled
