@@ -25,7 +25,7 @@ from redline.plan import (
     SharedIterationsConfig,
 )
 
-__all__ = ["build_executor", "max_connections"]
+__all__ = ["build_executor", "max_connections", "peak_vus"]
 
 Builder = Callable[[Any, Plan, WorkerContext, int, int], Executor]
 
@@ -35,55 +35,56 @@ def _graceful_stop_s(plan: Plan) -> float:
     return min(plan.request_timeout_s, 5.0)
 
 
+def _closed(
+    plan: Plan,
+    ctx: WorkerContext,
+    vus_at: Callable[[float], int],
+    duration_s: float,
+    *,
+    iterations_per_vu: int | None = None,
+    shared_iterations: int | None = None,
+) -> Executor:
+    schedule = ClosedSchedule(
+        vus_at=vus_at,
+        duration_s=duration_s,
+        iterations_per_vu=iterations_per_vu,
+        shared_iterations=shared_iterations,
+        graceful_stop_s=_graceful_stop_s(plan),
+        think_time_s=plan.think_time_s,
+    )
+    return ClosedExecutor(ctx, schedule)
+
+
+def _fixed(vus: int) -> Callable[[float], int]:
+    return lambda _t: vus
+
+
 def _constant_vus(
     cfg: ConstantVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
-    vus = share(cfg.vus, i, n)
-    schedule = ClosedSchedule(
-        vus_at=lambda _t: vus,
-        duration_s=cfg.duration_s,
-        graceful_stop_s=_graceful_stop_s(plan),
-        think_time_s=plan.think_time_s,
-    )
-    return ClosedExecutor(ctx, schedule)
+    return _closed(plan, ctx, _fixed(share(cfg.vus, i, n)), cfg.duration_s)
 
 
 def _ramping_vus(cfg: RampingVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int) -> Executor:
-    schedule = ClosedSchedule(
-        vus_at=lambda t: share(int(cfg.target_at(t)), i, n),
-        duration_s=cfg.planned_duration_s(),
-        graceful_stop_s=_graceful_stop_s(plan),
-        think_time_s=plan.think_time_s,
-    )
-    return ClosedExecutor(ctx, schedule)
+    def vus_at(t: float) -> int:
+        return share(int(cfg.target_at(t)), i, n)
+
+    return _closed(plan, ctx, vus_at, cfg.planned_duration_s())
 
 
 def _per_vu_iterations(
     cfg: PerVuIterationsConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
-    vus = share(cfg.vus, i, n)
-    schedule = ClosedSchedule(
-        vus_at=lambda _t: vus,
-        duration_s=cfg.max_duration_s,
-        iterations_per_vu=cfg.iterations,
-        graceful_stop_s=_graceful_stop_s(plan),
-        think_time_s=plan.think_time_s,
-    )
-    return ClosedExecutor(ctx, schedule)
+    vus_at = _fixed(share(cfg.vus, i, n))
+    return _closed(plan, ctx, vus_at, cfg.max_duration_s, iterations_per_vu=cfg.iterations)
 
 
 def _shared_iterations(
     cfg: SharedIterationsConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
-    vus = share(cfg.vus, i, n)
-    schedule = ClosedSchedule(
-        vus_at=lambda _t: vus,
-        duration_s=cfg.max_duration_s,
-        shared_iterations=share(cfg.iterations, i, n),
-        graceful_stop_s=_graceful_stop_s(plan),
-        think_time_s=plan.think_time_s,
-    )
-    return ClosedExecutor(ctx, schedule)
+    vus_at = _fixed(share(cfg.vus, i, n))
+    shared = share(cfg.iterations, i, n)
+    return _closed(plan, ctx, vus_at, cfg.max_duration_s, shared_iterations=shared)
 
 
 def _open(
@@ -138,8 +139,8 @@ def build_executor(plan: Plan, ctx: WorkerContext, index: int, workers: int) -> 
     return EXECUTOR_BUILDERS[type(plan.executor)](plan.executor, plan, ctx, index, workers)
 
 
-def max_connections(plan: Plan) -> int:
-    """The most connections the whole plan may hold at once (one per VU per endpoint)."""
+def peak_vus(plan: Plan) -> int:
+    """The most VUs the whole plan may run at once."""
     cfg = plan.executor
     if isinstance(cfg, ConstantArrivalRateConfig | RampingArrivalRateConfig):
         vus = max(cfg.max_vus, cfg.pre_allocated_vus)
@@ -147,4 +148,9 @@ def max_connections(plan: Plan) -> int:
         vus = max([cfg.start_vus, *(int(s.target) for s in cfg.stages)])
     else:
         vus = cfg.vus
-    return vus * len({r.url.split("/", 3)[2] for r in plan.requests})
+    return vus
+
+
+def max_connections(plan: Plan) -> int:
+    """The most connections the whole plan may hold at once (one per VU per endpoint)."""
+    return peak_vus(plan) * len({r.url.split("/", 3)[2] for r in plan.requests})

@@ -72,6 +72,9 @@ class ClosedExecutor:
         if self._counted:
             # Iteration-counted executors start every VU once and never resize.
             self._resize(self._schedule.vus_at(0.0))
+            if not self._vus:  # nothing to run in this worker's share
+                self._settle(StopReason.COMPLETED)
+                return
         self._control()
 
     def _control(self) -> None:

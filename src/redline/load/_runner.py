@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 from redline.clock import NS_PER_S, Clock, MonotonicClock
 from redline.errors import RedlineError, TargetError
+from redline.load._build import peak_vus
 from redline.load._selfcheck import SelfCheck, self_check
 from redline.load._thresholds import ThresholdOutcome, ThresholdWatch
 from redline.load._worker import WorkerSpec, worker_main
@@ -114,7 +115,8 @@ class LoadRunner:
         clock: Clock | None = None,
     ) -> None:
         self._plan = plan
-        self._workers = workers
+        # A worker without a VU would have nothing to do: never more workers than VUs.
+        self._workers = max(1, min(workers, peak_vus(plan)))
         self._observer = observer
         self._clock = clock or MonotonicClock()
         self._series = RunSeries()

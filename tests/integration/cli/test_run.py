@@ -374,3 +374,17 @@ def test_bad_scenario_files_are_one_line_errors(tmp_path: Path, source: str, mes
     proc = redline("run", str(scenario))
     assert proc.returncode == 2
     assert message in proc.stderr.splitlines()[0]
+
+
+def test_more_workers_than_vus_is_fine(http_server: LoopbackServer, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    started = time.monotonic()
+    proc = redline(
+        "run", f"{http_server.url}/", "--vus", "1", "--iterations", "5", "--workers", "4",
+        "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - started < 30
+    data = results(out)
+    assert data["summary"]["total"]["count"] == 5
+    assert data["run"]["workers"] == 1

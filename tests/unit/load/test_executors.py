@@ -237,3 +237,13 @@ def test_queue_mode_drops_arrivals_that_waited_too_long(
     assert executor.counters.dropped + len(server.requests) == 100
     (stats,) = _snapshots(ctx).values()
     assert stats.response.max <= 1_151_000  # type: ignore[attr-defined]
+
+
+def test_an_empty_share_of_iterations_finishes_at_once(
+    clock: FakeClock, server: FakeServer, make_ctx: MakeCtx
+) -> None:
+    ctx = make_ctx(vus=1, duration="10s")
+    schedule = ClosedSchedule(vus_at=lambda _t: 0, duration_s=600, shared_iterations=0)
+    started = clock.now_ns()
+    assert _run(clock, ClosedExecutor(ctx, schedule)) is StopReason.COMPLETED
+    assert clock.now_ns() == started and server.requests == []
