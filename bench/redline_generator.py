@@ -7,7 +7,7 @@ model in src/redline/plan/), but still to confirm on a working engine:
 1. ``RESULT_KEYS``: where each figure sits in ``--out`` JSON.
 2. ``redline_idle``: benchmark 5 uses bench/scenarios/idle_conns.toml (one request,
    then think time for the whole run) as its connections-only mode.
-3. bench/scenarios/*.toml: the plan schema.
+3. bench/scenarios/*.toml and *.py: the plan schema and the Python scenario API.
 
 The commands run the project's own entry point (``.venv/bin/redline``, beside the
 Python running this harness) rather than ``uv run``, so uv's CPU is not counted.
@@ -27,8 +27,12 @@ from targets import BENCH_DIR
 REDLINE = str(Path(sys.executable).with_name("redline"))
 #: The benchmark 2 plan; $base_url and $duration_s are filled in per run.
 CHECK_EXTRACT_PLAN = BENCH_DIR / "scenarios" / "check_extract.toml"
-#: The benchmark 5 plan; $base_url, $vus and $hold_s are filled in per run.
+#: The same as a Python scenario; $base_url and $duration_s are filled in per run.
+CHECK_EXTRACT_SCENARIO = BENCH_DIR / "scenarios" / "check_extract.py"
+#: The benchmark 5 plan; $base_url, $vus, $workers and $hold_s are filled in per run.
 IDLE_CONNS_PLAN = BENCH_DIR / "scenarios" / "idle_conns.toml"
+#: Longest think time a plan accepts.
+MAX_THINK_TIME_S = 60
 
 #: Where each figure sits in redline's results JSON (schema_version 1, as written by
 #: src/redline/report/_results_json.py), as a path of keys; latencies are microseconds.
@@ -93,7 +97,7 @@ def redline_closed(load: ClosedLoad, workdir: Path) -> Invocation:
 
 
 def fill_plan(template: Path, workdir: Path, **values: object) -> Path:
-    """Write template (a TOML plan with $placeholders) filled with values into workdir."""
+    """Write template (a plan or scenario with $placeholders) filled with values into workdir."""
     plan = workdir / template.name
     plan.write_text(string.Template(template.read_text()).substitute(values))
     return plan
@@ -106,23 +110,45 @@ def redline_check_extract(load: ClosedLoad, workdir: Path) -> Invocation:
     return redline_invocation("redline (plan)", [str(plan)], workdir)
 
 
-def redline_open(load: OpenLoad, workdir: Path) -> Invocation:
-    """Benchmarks 3 and 4: open model at load.rate_per_s, one worker."""
+def redline_check_extract_python(load: ClosedLoad, workdir: Path) -> Invocation:
+    """Benchmark 2: the same work as a Python scenario (an async iteration function)."""
+    base_url = load.url.rstrip("/")
+    scenario = fill_plan(
+        CHECK_EXTRACT_SCENARIO, workdir, base_url=base_url, duration_s=load.duration_s
+    )
+    return redline_invocation("redline (python)", [str(scenario)], workdir)
+
+
+def redline_open(load: OpenLoad, workdir: Path, on_busy: str | None = None) -> Invocation:
+    """Benchmarks 3 and 4: open model at load.rate_per_s, one worker.
+
+    on_busy: when every VU is busy, "drop" the arrival (counted as dropped, as k6 does;
+    redline's default) or "queue" it for the next free VU, its response time counting
+    from its intended start; None leaves redline's default.
+    """
     args = [
         load.url, "--rate", f"{load.rate_per_s}/s", "--duration", f"{load.duration_s}s",
         "--max-vus", str(load.max_vus), "--workers", "1",
     ]  # fmt: skip
-    return redline_invocation("redline", args, workdir)
+    if on_busy is not None:
+        args += ["--on-busy", on_busy]
+    tool = "redline" if on_busy is None else f"redline ({on_busy})"
+    return redline_invocation(tool, args, workdir)
 
 
-def redline_idle(url: str, conns: int, hold_s: int, workdir: Path) -> Invocation:
+def redline_idle(url: str, conns: int, hold_s: int, workdir: Path, workers: int) -> Invocation:
     """Benchmark 5: open conns keep-alive connections and hold them idle for hold_s.
 
-    FINALIZE: the idle_conns plan has each VU send one request and then think for the
-    whole run, leaving its connection open and idle; confirm the engine keeps the
-    connection through think time, or swap in a dedicated connections-only mode.
+    The idle_conns plan has each VU send one request and then think for the whole run,
+    so its connection stays open and idle. workers processes share the VUs; each has
+    its own RLIMIT_NOFILE, and from 10,000 connections a worker redline spreads them
+    over loopback source addresses 127.0.x.y, so ephemeral ports do not run out.
     """
+    if hold_s > MAX_THINK_TIME_S:
+        raise ValueError(f"hold_s {hold_s} above the plan's think_time limit {MAX_THINK_TIME_S}")
     base_url = url.rstrip("/")
-    plan = fill_plan(IDLE_CONNS_PLAN, workdir, base_url=base_url, vus=conns, hold_s=hold_s)
+    plan = fill_plan(
+        IDLE_CONNS_PLAN, workdir, base_url=base_url, vus=conns, hold_s=hold_s, workers=workers
+    )
     invocation = redline_invocation("redline", [str(plan)], workdir)
     return Invocation(invocation.tool, invocation.argv, invocation.parse, slack_s=60.0)
