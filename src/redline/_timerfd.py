@@ -55,6 +55,7 @@ class TimerfdAlarm:
         self._loop = loop
         self._callback = callback
         self._spec = _Itimerspec()
+        self._armed = False
         loop.add_reader(fd, self._fire)
 
     def arm(self, deadline_ns: int) -> None:
@@ -66,13 +67,19 @@ class TimerfdAlarm:
         assert _LIBC is not None  # only built when timerfd exists
         if _LIBC.timerfd_settime(self._fd, TFD_TIMER_ABSTIME, ctypes.byref(spec), None) != 0:
             raise OSError(ctypes.get_errno(), "timerfd_settime failed")
+        self._armed = True
 
     def _fire(self) -> None:
-        try:
-            os.read(self._fd, 8)
-        except BlockingIOError:  # re-armed after it expired: not due yet
-            return
+        self._armed = False
         self._callback()
+        if not self._armed:
+            # Not re-armed: read the expiry count, or the fd stays readable
+            # and the loop would call us again at once. (Re-arming resets the
+            # count, which saves this read on the busy path.)
+            try:
+                os.read(self._fd, 8)
+            except BlockingIOError:
+                pass
 
     def close(self) -> None:
         """Stop watching the timer and release it."""
