@@ -44,3 +44,23 @@ def test_precise_alarm_is_never_early_and_rarely_late() -> None:
 def test_loop_timer_alarm_fires() -> None:
     lateness = _lateness_us(False, [200, 700, 1500] * 5)
     assert len(lateness) == 15 and max(lateness) < 50_000
+
+
+def test_a_re_armed_alarm_does_not_spin() -> None:
+    """Re-arming inside the callback skips the expiry read; the fd must not stay readable."""
+    clock = MonotonicClock()
+    fires = 0
+
+    async def main() -> None:
+        def callback() -> None:
+            nonlocal fires
+            fires += 1
+            alarm.arm(time.monotonic_ns() + 5_000_000)  # every 5 ms
+
+        alarm = clock.alarm(callback)
+        alarm.arm(time.monotonic_ns() + 5_000_000)
+        await asyncio.sleep(0.2)
+        alarm.close()
+
+    uvloop.run(main())
+    assert 10 <= fires <= 45  # about 40; a spinning fd would give thousands
