@@ -37,8 +37,8 @@ def raise_open_files_limit(connections: int) -> int:
             raise ConfigError(
                 f"open files: {needed} descriptors are needed for {connections} connections "
                 f"but the hard limit is {hard}",
-                hint=f"raise it (ulimit -Hn {needed}, or LimitNOFILE= for a service) "
-                "or use fewer VUs per worker",
+                hint=f"raise it (ulimit -Hn {needed}, or LimitNOFILE= for a service), "
+                "or spread the VUs over more --workers: each worker process has its own limit",
             ) from None
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard

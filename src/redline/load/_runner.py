@@ -19,7 +19,9 @@ from typing import Any, Protocol, cast
 
 from redline.clock import NS_PER_S, Clock, MonotonicClock
 from redline.errors import RedlineError, TargetError
-from redline.load._build import peak_vus
+from redline.load._build import max_connections, peak_vus
+from redline.load._limits import raise_open_files_limit
+from redline.load._schedule import share
 from redline.load._selfcheck import SelfCheck, self_check
 from redline.load._thresholds import ThresholdOutcome, ThresholdWatch
 from redline.load._worker import WorkerSpec, worker_main
@@ -132,7 +134,17 @@ class LoadRunner:
         self._script_errors: dict[str, int] = {}
 
     def run(self, stop: threading.Event) -> RunResult:
-        """Run the plan until it ends, ``stop`` is set, or an abort threshold fails."""
+        """Run the plan until it ends, ``stop`` is set, or an abort threshold fails.
+
+        Raises:
+            ConfigError: the open-files limit is too low for the plan's
+                connections, even raised to its hard limit (before any worker starts).
+        """
+        # Checked here, before any worker starts, so a limit that is too low is
+        # bad input (one line, exit 2) rather than a failed run; forked workers
+        # inherit the raised limit.
+        per_worker = max(share(max_connections(self._plan), self._workers - 1, self._workers), 1)
+        raise_open_files_limit(per_worker)
         # Fork is much faster to start (nothing re-imported) and safe while
         # this process has a single thread; with more threads, spawn.
         ctx = (

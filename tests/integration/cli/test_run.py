@@ -388,3 +388,28 @@ def test_more_workers_than_vus_is_fine(http_server: LoopbackServer, tmp_path: Pa
     data = results(out)
     assert data["summary"]["total"]["count"] == 5
     assert data["run"]["workers"] == 1
+
+
+def _can_raise_hard_open_files_limit() -> bool:
+    probe = (
+        "import resource; s, h = resource.getrlimit(resource.RLIMIT_NOFILE);"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (s, h + 1))"
+    )
+    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+
+
+def test_an_open_files_limit_too_low_is_bad_input() -> None:
+    if _can_raise_hard_open_files_limit():
+        pytest.skip("this process may raise its hard open-files limit (CAP_SYS_RESOURCE)")
+    code = (
+        "import resource, sys, runpy;"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (1000, 1000));"
+        "sys.argv=['redline','run','http://127.0.0.1:9/','--vus','5000','--duration','10s',"
+        "'--workers','1'];"
+        "runpy.run_module('redline', run_name='__main__')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "open files: 5064 descriptors are needed" in proc.stderr.splitlines()[0]
