@@ -25,7 +25,7 @@ lint: env
 
 bench: env
 	bash bench/setup.sh
-	$(RUN) python bench/run.py
+	$(RUN) python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,9 @@
 CPU time comes from ``os.wait4``: the user+system time of the process and of every
 descendant it waited for, i.e. the generator's whole process tree and never the
 target's. Memory is sampled from ``/proc/<pid>/status`` VmRSS, summed over the tree
-(shared pages of forked workers count once per process, so the sum is an upper bound).
+(shared pages of forked workers count once per process, so the sum is an upper bound),
+and from ``/proc/<pid>/smaps_rollup`` Pss, which splits each shared page among its
+sharers, so its sum counts such a page once.
 
 CPU during the load: given a ``load_probe`` (how many load requests the target has
 seen), the poll that first finds it positive reads the tree's CPU so far from
@@ -65,6 +67,8 @@ class ProcessUsage:
     timed_out: bool
     #: Where the load began, if a load probe was given and saw it.
     load_mark: LoadMark | None = None
+    #: Largest sum of Pss over the tree seen while polling, KiB (0 unless sampled).
+    peak_tree_pss_kib: int = 0
 
     @property
     def cpu_s(self) -> float:
@@ -121,6 +125,24 @@ def tree_rss_kib(pid: int) -> int:
     return sum(vm_rss_kib(p) for p in tree_pids(pid))
 
 
+def pss_kib(pid: int) -> int:
+    """Return the Pss (RSS with each shared page split among its sharers) in KiB, 0 if gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_pss_kib(pid: int) -> int:
+    """Return the summed Pss of pid's process tree in KiB: pages forked workers share
+    count once in all, unlike the VmRSS sum."""
+    return sum(pss_kib(p) for p in tree_pids(pid))
+
+
 def run_measured(
     argv: list[str],
     *,
@@ -136,7 +158,7 @@ def run_measured(
         argv: the generator command; taskset execs it, so the PID is the generator's.
         timeout_s: wall-clock bound; past it the process group gets SIGTERM, then SIGKILL.
         cwd: working directory for the generator.
-        sample_rss: sum VmRSS over the tree at every poll and keep the peak.
+        sample_rss: sum VmRSS and Pss over the tree at every poll and keep the peaks.
         on_poll: called with seconds since start at every poll (e.g. to watch the target).
         load_probe: returns how many load requests the target has seen; asked at every
             poll until positive, when the tree's CPU is read into ``load_mark``.
@@ -167,6 +189,7 @@ def run_measured(
             stderr=err.read().decode(errors="replace"),
             timed_out=timed_out,
             load_mark=watch.load_mark,
+            peak_tree_pss_kib=watch.peak_pss_kib,
         )
 
 
@@ -183,6 +206,7 @@ class _Watch:
         self._on_poll = on_poll
         self._load_probe = load_probe
         self.peak_rss_kib = 0
+        self.peak_pss_kib = 0
         self.load_mark: LoadMark | None = None
 
     def __call__(self, pid: int, elapsed_s: float) -> None:
@@ -192,6 +216,7 @@ class _Watch:
                 self.load_mark = LoadMark(elapsed_s, tree_cpu_s(pid), seen)
         if self._sample_rss:
             self.peak_rss_kib = max(self.peak_rss_kib, tree_rss_kib(pid))
+            self.peak_pss_kib = max(self.peak_pss_kib, tree_pss_kib(pid))
         if self._on_poll is not None:
             self._on_poll(elapsed_s)
 

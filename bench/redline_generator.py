@@ -75,12 +75,19 @@ def read_redline_result(path: Path) -> Figures:
         if kind in ("service", "response") and value is not None:
             latency.setdefault(kind, {})[stat] = value
     dropped = values["dropped"]
+    # Kept in the results file: what failed, and redline's own verdict on whether the
+    # generator kept up (loop lag, CPU share), which explains odd latencies.
+    extra = {
+        "outcomes": data.get("summary", {}).get("total", {}).get("outcomes"),
+        "self_check": data.get("self_check"),
+    }
     return Figures(
         count=int(values["count"] or 0),
         rps=float(values["rps"] or 0.0),
         errors=int(values["errors"] or 0),
         dropped=None if dropped is None else int(dropped),
         latency_us=latency,
+        extra=extra,
     )
 
 

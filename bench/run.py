@@ -5,9 +5,9 @@ Run ``bash bench/setup.sh`` once, then::
     uv run python bench/run.py                      # all five, 3 runs of 10 s each
     uv run python bench/run.py --only plain-get --skip-redline --runs 3
 
-The generator runs on core 0 and the target (nginx with one worker, or the stall
-server) on core 1. Tools run interleaved, run by run. The results go to
-bench/results/<timestamp>.json and a Markdown summary is printed for docs/benchmarks.md.
+The generator runs on core 0 and the target (nginx, or the stall server) on core 1.
+Tools run interleaved, run by run. The results go to bench/results/<timestamp>.json
+and a Markdown summary is printed for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from targets import BENCH_DIR, nofile_hard_limit, raise_nofile_limit
 
 #: Version history of the results file:
 #: 1 - first layout: machine, options, and per benchmark its runs and per-tool medians.
-SCHEMA_VERSION = 1
+#: 2 - runs and medians add load_cpu_us_per_req (CPU during load) and peak_pss_kib; runs
+#:     add load_cpu_s and extra.load_mark.
+SCHEMA_VERSION = 2
 RESULTS_DIR = BENCH_DIR / "results"
 #: Shortest --duration redline's CLI accepts.
 REDLINE_MIN_DURATION_S = 10
