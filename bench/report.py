@@ -232,7 +232,7 @@ def render_stall(records: list[RunRecord]) -> str:
             latency_ms(runs, "response", "p99"), latency_ms(runs, "response", "max"),
         ])  # fmt: skip
     note = (
-        f"\nTarget {STALL_RATE_PER_S:,} req/s for the run, at most {STALL_MAX_VUS} connections; "
+        f"\n\nTarget {STALL_RATE_PER_S:,} req/s for the run, at most {STALL_MAX_VUS} connections; "
         "the server stalls 1 s once, 40 % into the run. Service time runs from when the "
         "request was sent; response time from its intended start on the schedule (redline "
         "only). redline (queue) holds an arrival that finds every VU busy until one is free "
@@ -272,10 +272,10 @@ def render_idle(records: list[RunRecord]) -> str:
             fmt(median_of(full, lambda r: r.errors)),
         ])  # fmt: skip
     notes = dict.fromkeys(str(r.extra["note"]) for r in records if r.extra.get("note"))
-    note = "".join(f"\nNote: {n}." for n in notes)
+    note = "".join(f"\n\nNote: {n}." for n in notes)
     hold = next((r.extra.get("hold_s") for r in records if r.extra.get("hold_s")), None)
     method = (
-        f"\nEach connection sends one GET and then idles; each run holds them {hold} s. "
+        f"\n\nEach connection sends one GET and then idles; each run holds them {hold} s. "
         "Time to open: from the generator's spawn (start-up included) to the first poll "
         "(every 50 ms) at which nginx's stub_status shows them all active. Memory: the "
         "peak over the run of the generator tree's summed VmRSS (forked workers share "
