@@ -32,6 +32,11 @@ class Action:
     bytes_out: int
     #: A small number naming ``endpoint`` within the plan (for fast lookups).
     slot: int
+    #: True when there is nothing to judge but the status (no checks, no extraction).
+    plain: bool = False
+
+    def __post_init__(self) -> None:
+        self.plain = self.expect_status is None and not self.extract
 
     def judge(self, status: int, body: bytes | None, into: dict[str, bytes]) -> int | str | None:
         """Return the failure outcome for a response, or None when it passed.
@@ -103,6 +108,11 @@ class ActionPicker:
         self._table = [a for a, w in zip(actions, weights, strict=True) for _ in range(w)]
         self._single = actions[0] if len(actions) == 1 else None
         self._random = random.Random(seed)
+
+    @property
+    def only(self) -> Action | None:
+        """The one action when the plan has a single request, else None."""
+        return self._single
 
     def pick(self) -> Action:
         """The action for the next iteration."""

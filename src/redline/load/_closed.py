@@ -54,6 +54,8 @@ class ClosedExecutor:
         self._counted = (
             schedule.iterations_per_vu is not None or schedule.shared_iterations is not None
         )
+        #: No think time and no iteration limits: a finished VU starts again at once.
+        self._back_to_back = not self._counted and not self._think_ns
         self._finished: asyncio.Future[StopReason] | None = None
         self.counters = ExecutorCounters()
 
@@ -116,9 +118,16 @@ class ClosedExecutor:
             self._retire(vu)
             return
         self.counters.started += 1
-        vu.start_iteration(self._ctx.clock.now_ns())
+        now = self._ctx.clock.now_ns()
+        vu.start_iteration(now, now)
 
     def _on_done(self, vu: VirtualUser) -> None:
+        if self._back_to_back and not self._stopping and not self._retiring:
+            # The hot path of the closed model: the VU goes again straight away,
+            # its next iteration due when the last one ended.
+            self.counters.started += 1
+            vu.start_iteration(vu.done_ns, vu.done_ns)
+            return
         if self._stopping:
             self._retire(vu)
         elif self._retiring:

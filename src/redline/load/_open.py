@@ -127,7 +127,7 @@ class OpenExecutor:
         self._busy += 1
         self.counters.started += 1
         self.counters.send_lags_us.append((now_ns - intended_ns) // NS_PER_US)
-        vu.start_iteration(intended_ns)
+        vu.start_iteration(intended_ns, now_ns)
 
     def _on_done(self, vu: VirtualUser) -> None:
         self._busy -= 1

@@ -51,7 +51,7 @@ class ScriptedUser(VirtualUser):
         #: The last response, recorded once the script has had its say (checks).
         self._pending: tuple[Action, int, int, Response, int] | None = None
 
-    def start_iteration(self, intended_ns: int) -> None:
+    def start_iteration(self, intended_ns: int, now_ns: int) -> None:
         self._intended_ns = intended_ns
         self.busy = True
         self._first = True
@@ -76,10 +76,11 @@ class ScriptedUser(VirtualUser):
             if action is None:
                 self._fail_unknown(yielded.name)
                 return
+            now = self._now()
             if not self._first:
-                self._intended_ns = self._ctx.clock.now_ns()
+                self._intended_ns = now
             self._first = False
-            self._send(action)
+            self._send(action, now)
         else:
             self._wait_for(yielded)
 
@@ -148,6 +149,7 @@ class ScriptedUser(VirtualUser):
             errors[message] = errors.get(message, 0) + 1
         self._flush(error)
         self._coro = None
+        self.done_ns = self._now()
         self._finish()
 
 

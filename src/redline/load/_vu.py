@@ -83,7 +83,10 @@ class VirtualUser:
         "_sent_ns",
         "_intended_ns",
         "_local_addr",
+        "_now",
+        "_only",
         "busy",
+        "done_ns",
         "iterations",
         "variables",
     )
@@ -99,6 +102,10 @@ class VirtualUser:
         self._action: Action | None = None
         self._sent_ns = 0
         self._intended_ns = 0
+        self._now = ctx.clock.now_ns
+        self._only = ctx.picker.only
+        #: When the last iteration ended (the closed model starts the next then).
+        self.done_ns = 0
         sources = ctx.source_addresses
         self._local_addr = (sources[number % len(sources)], 0) if sources else None
         #: True while an iteration is in flight.
@@ -108,19 +115,24 @@ class VirtualUser:
         #: Values extracted from responses, by name.
         self.variables: dict[str, bytes] = {}
 
-    def start_iteration(self, intended_ns: int) -> None:
-        """Send the next request; ``intended_ns`` is when it was meant to start."""
+    def start_iteration(self, intended_ns: int, now_ns: int) -> None:
+        """Send the next request.
+
+        Args:
+            intended_ns: when the iteration was meant to start (the open model's
+                schedule; in the closed model, when the last one ended).
+            now_ns: the clock's time now, as the caller just read it.
+        """
         self._intended_ns = intended_ns
         self.busy = True
-        self._send(self._ctx.picker.pick())
+        self._send(self._only or self._ctx.picker.pick(), now_ns)
 
-    def _send(self, action: Action) -> None:
+    def _send(self, action: Action, now_ns: int) -> None:
         self._action = action
         conn = self._conns.get(action.slot)
         if conn is not None and conn.is_open:
-            now = self._ctx.clock.now_ns()
-            self._sent_ns = now
-            conn.send(action.request, self, now)
+            self._sent_ns = now_ns
+            conn.send(action.request, self, now_ns)
         else:
             self._ctx.spawn(self._connect_then_send(action))
 
@@ -153,10 +165,14 @@ class VirtualUser:
         """Called by the connection when a whole response has arrived."""
         if not self.busy:  # aborted: the answer no longer counts
             return
-        now = self._ctx.clock.now_ns()
+        now = self._now()
+        self.done_ns = now
         action = self._action
         assert action is not None  # only ever called while an iteration is in flight
-        failure = action.judge(status, body, self.variables)
+        if action.plain:  # the common case, without a call: no checks to run
+            failure: int | str | None = status if status >= 400 else None
+        else:
+            failure = action.judge(status, body, self.variables)
         action.recorder.record(
             (now - self._sent_ns) // NS_PER_US,
             (now - self._intended_ns) // NS_PER_US,
@@ -171,7 +187,8 @@ class VirtualUser:
         """Called when the request failed before a whole response arrived."""
         if not self.busy:  # aborted: closing our own connection is not an error
             return
-        now = self._ctx.clock.now_ns()
+        now = self._now()
+        self.done_ns = now
         action = self._action
         assert action is not None  # only ever called while an iteration is in flight
         action.recorder.record(
