@@ -44,8 +44,16 @@ def raise_open_files_limit(connections: int) -> int:
     return hard
 
 
-def loopback_sources(host: str, connections: int) -> tuple[str, ...]:
-    """Source addresses to spread ``connections`` over, or () when not needed."""
+def loopback_sources(host: str, connections: int, *, worker: int = 0) -> tuple[str, ...]:
+    """Source addresses to spread ``connections`` over, or () when not needed.
+
+    Args:
+        host: the target's address.
+        connections: how many connections the whole run holds (all workers).
+        worker: this worker's index; each worker gets addresses of its own,
+            ``127.<worker + 1>.x.y``, since a port bound on one address by one
+            worker cannot be bound on it by another.
+    """
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -54,4 +62,5 @@ def loopback_sources(host: str, connections: int) -> tuple[str, ...]:
         return ()
     if connections < LOOPBACK_SPREAD_MIN_CONNECTIONS:
         return ()
-    return tuple(f"127.0.{i // 250}.{i % 250 + 1}" for i in range(LOOPBACK_SOURCES))
+    second = worker % 254 + 1
+    return tuple(f"127.{second}.{i // 250}.{i % 250 + 1}" for i in range(LOOPBACK_SOURCES))

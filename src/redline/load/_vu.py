@@ -25,6 +25,9 @@ from redline.load._http import (
 
 __all__ = ["Connector", "UserFactory", "VirtualUser", "WorkerContext"]
 
+#: Connects one worker has in progress at once, at most.
+CONNECTS_IN_PROGRESS = 256
+
 
 class Connector(Protocol):
     """Opens a connection: :func:`~redline.load._http.open_connection`, or a fake in tests."""
@@ -58,6 +61,13 @@ class WorkerContext:
     #: Errors raised by a Python scenario, by message, with how often.
     script_errors: dict[str, int] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _connect_slots: asyncio.Semaphore | None = None
+
+    def connect_slots(self) -> asyncio.Semaphore:
+        """The semaphore that bounds connects in progress (made on the running loop)."""
+        if self._connect_slots is None:
+            self._connect_slots = asyncio.Semaphore(CONNECTS_IN_PROGRESS)
+        return self._connect_slots
 
     def new_user(self, on_done: Callable[[VirtualUser], None], *, number: int) -> VirtualUser:
         """A new virtual user of the kind this worker runs."""
@@ -139,9 +149,15 @@ class VirtualUser:
     async def _connect_then_send(self, action: Action) -> None:
         started_ns = self._ctx.clock.now_ns()
         try:
-            conn = await self._ctx.connect(
-                action.endpoint, timeout_s=self._ctx.connect_timeout_s, local_addr=self._local_addr
-            )
+            # A bounded number of connects at once: thousands of VUs starting
+            # together would otherwise stall the loop for seconds, and the
+            # connect timeouts would measure the stall, not the target.
+            async with self._ctx.connect_slots():
+                conn = await self._ctx.connect(
+                    action.endpoint,
+                    timeout_s=self._ctx.connect_timeout_s,
+                    local_addr=self._local_addr,
+                )
         except ConnectFailed as exc:
             self._sent_ns = started_ns
             self.on_error(exc.kind, exc.detail)

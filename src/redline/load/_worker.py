@@ -101,7 +101,7 @@ class _Worker:
         self._picker = ActionPicker(
             self._actions, [r.weight for r in plan.requests], seed=spec.index
         )
-        self._sources = loopback_sources(host, connections)
+        self._sources = loopback_sources(host, max_connections(plan), worker=spec.index)
         self._cpu = CpuMeter()
         self._second = 0
         self._reported_started = 0
