@@ -115,5 +115,3 @@ def test_scripts_may_await_asyncio(clock: FakeClock, server: FakeServer) -> None
 
     stats, _ = _run(clock, server, script, iterations=3)
     assert stats["home"].count == 3
-
-
