@@ -65,7 +65,8 @@ class LiveView:
         head = Text.assemble(
             ("redline ", "bold red"),
             f"{progress.plan.name} · {progress.plan.executor.type} · ",
-            f"{progress.elapsed_s:.0f}s of {progress.planned_s:.0f}s ",
+            f"{progress.elapsed_s:.0f}s elapsed, "
+            f"{max(0.0, progress.planned_s - progress.elapsed_s):.0f}s remaining ",
             ("━" * int(share * 30), "red"),
             ("━" * (30 - int(share * 30)), "grey37"),
         )
