@@ -78,8 +78,9 @@ class TimerHandle(Protocol):
 class MonotonicClock:
     """The real clock: ``CLOCK_MONOTONIC``, shared by every process on the host."""
 
-    def now_ns(self) -> int:
-        return time.monotonic_ns()
+    #: The C function itself, not a method around it: the engine reads the
+    #: clock on every request, and this saves a Python call each time.
+    now_ns = staticmethod(time.monotonic_ns)
 
     async def sleep_until_ns(self, deadline_ns: int) -> None:
         delay_ns = deadline_ns - time.monotonic_ns()
