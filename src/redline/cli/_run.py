@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -31,11 +32,17 @@ def _parse_headers(headers: list[str]) -> dict[str, str]:
     return parsed
 
 
+#: How a target that is a file is read, by its suffix; anything else is a URL.
+PLAN_LOADERS: dict[str, Callable[[Path], Plan]] = {
+    ".toml": load_plan,
+    ".py": load_python_scenario,
+}
+
+
 def _build_plan(target: str, options: dict[str, object]) -> Plan:
-    if not target.startswith(("http://", "https://")) and target.endswith(".toml"):
-        plan = load_plan(Path(target))
-    elif not target.startswith(("http://", "https://")) and target.endswith(".py"):
-        plan = load_python_scenario(Path(target))
+    loader = PLAN_LOADERS.get(Path(target).suffix)
+    if loader is not None and not target.startswith(("http://", "https://")):
+        plan = loader(Path(target))
     else:
         plan = plan_from_flags(target, **options)  # type: ignore[arg-type]
     plan.validate_scope()

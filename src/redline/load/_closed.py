@@ -4,12 +4,11 @@ shared-iterations (they differ only in how many VUs, and when to stop)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from redline.clock import NS_PER_S
-from redline.load._executor import ExecutorCounters, StopReason
+from redline.load._executor import ExecutorCounters, FinishLine, StopReason
 from redline.load._vu import VirtualUser, WorkerContext
 
 __all__ = ["ClosedExecutor", "ClosedSchedule"]
@@ -39,7 +38,7 @@ class ClosedSchedule:
     think_time_s: float = 0.0
 
 
-class ClosedExecutor:
+class ClosedExecutor(FinishLine):
     """Runs a :class:`ClosedSchedule` on virtual users."""
 
     def __init__(self, ctx: WorkerContext, schedule: ClosedSchedule) -> None:
@@ -56,14 +55,7 @@ class ClosedExecutor:
         )
         #: No think time and no iteration limits: a finished VU starts again at once.
         self._back_to_back = not self._counted and not self._think_ns
-        self._finished: asyncio.Future[StopReason] | None = None
         self.counters = ExecutorCounters()
-
-    @property
-    def finished(self) -> asyncio.Future[StopReason]:
-        if self._finished is None:
-            self._finished = asyncio.get_running_loop().create_future()
-        return self._finished
 
     def active_vus(self) -> int:
         return len(self._vus) - self._retiring
@@ -159,9 +151,7 @@ class ClosedExecutor:
 
     def _settle(self, reason: StopReason) -> None:
         self._stopping = True
-        fut = self.finished
-        if not fut.done():
-            fut.set_result(reason)
+        self._resolve(reason)
 
     def _end(self) -> None:
         """The duration is over: let in-flight iterations finish, briefly."""

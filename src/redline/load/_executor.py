@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Executor", "ExecutorCounters", "StopReason"]
+__all__ = ["Executor", "ExecutorCounters", "FinishLine", "StopReason"]
 
 
 class StopReason(enum.Enum):
@@ -31,6 +31,24 @@ class ExecutorCounters:
     interrupted: int = 0
     #: Open model: delay between intended and actual start, µs, since last read.
     send_lags_us: list[int] = field(default_factory=list)
+
+
+class FinishLine:
+    """The ``finished`` future an executor resolves once, with its stop reason."""
+
+    _finished: asyncio.Future[StopReason] | None = None
+
+    @property
+    def finished(self) -> asyncio.Future[StopReason]:
+        """Resolves once no iteration is in flight and none will start."""
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+        return self._finished
+
+    def _resolve(self, reason: StopReason) -> None:
+        """Resolve ``finished`` with ``reason``, unless it already is."""
+        if not self.finished.done():
+            self.finished.set_result(reason)
 
 
 class Executor(Protocol):

@@ -11,18 +11,17 @@ evenly spaced and the total is exactly the plan's.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 
 from redline.clock import NS_PER_S, NS_PER_US, Alarm
-from redline.load._executor import ExecutorCounters, StopReason
+from redline.load._executor import ExecutorCounters, FinishLine, StopReason
 from redline.load._schedule import ArrivalSchedule
 from redline.load._vu import VirtualUser, WorkerContext
 
 __all__ = ["OpenExecutor"]
 
 
-class OpenExecutor:
+class OpenExecutor(FinishLine):
     """Starts iterations at the arrival times of an :class:`ArrivalSchedule`.
 
     Args:
@@ -64,16 +63,9 @@ class OpenExecutor:
         self._created = 0
         self._start_ns = 0
         self._stopping = False
-        self._finished: asyncio.Future[StopReason] | None = None
         self._all: list[VirtualUser] = []
         self._alarm: Alarm | None = None
         self.counters = ExecutorCounters()
-
-    @property
-    def finished(self) -> asyncio.Future[StopReason]:
-        if self._finished is None:
-            self._finished = asyncio.get_running_loop().create_future()
-        return self._finished
 
     def active_vus(self) -> int:
         return self._created
@@ -160,24 +152,22 @@ class OpenExecutor:
         clock.call_at_ns(clock.now_ns() + self._graceful_stop_ns, self._cut_off)
 
     def _cut_off(self) -> None:
+        """The graceful stop is over: arrivals still waiting count as dropped."""
         self.counters.dropped += len(self._waiting)
-        self._waiting.clear()
-        for vu in self._all:
-            if vu.abort():
-                self.counters.interrupted += 1
-        self._busy = 0
-        self._settle(StopReason.COMPLETED)
+        self._abort_all(StopReason.COMPLETED)
 
     def stop(self) -> None:
-        if self.finished.done():
-            return
+        if not self.finished.done():
+            self._abort_all(StopReason.INTERRUPTED)
+
+    def _abort_all(self, reason: StopReason) -> None:
         self._stopping = True
         self._waiting.clear()
         for vu in self._all:
             if vu.abort():
                 self.counters.interrupted += 1
         self._busy = 0
-        self._settle(StopReason.INTERRUPTED)
+        self._settle(reason)
 
     def _settle(self, reason: StopReason) -> None:
         self._stopping = True
@@ -186,6 +176,4 @@ class OpenExecutor:
             self._alarm = None
         for vu in self._idle:
             vu.close()
-        fut = self.finished
-        if not fut.done():
-            fut.set_result(reason)
+        self._resolve(reason)

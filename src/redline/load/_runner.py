@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection as Pipe
@@ -272,7 +271,7 @@ class LoadRunner:
         live = [self._reported.get(i, -1) for i in range(self._workers) if i not in self._done]
         reported = [self._reported.get(i, -1) for i in range(self._workers)]
         complete = max(reported, default=-1) if final or not live else min(live)
-        for second in _range(self._merged + 1, complete):
+        for second in range(self._merged + 1, complete + 1):
             self._merged = second
             abort = self._watch.on_second(self._series, second, self._dropped)
             if abort is not None and self._aborted_by is None:
@@ -293,10 +292,6 @@ class LoadRunner:
             planned_s=self._plan.planned_duration_s(),
             workers=self._workers,
         )
-
-
-def _range(first: int, last: int) -> Iterator[int]:
-    return iter(range(first, last + 1))
 
 
 def _receive(pipe: Pipe) -> tuple[Any, ...]:

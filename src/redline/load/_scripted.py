@@ -130,17 +130,12 @@ class ScriptedUser(VirtualUser):
             return
         self._pending = None
         action, service_us, response_us, response, bytes_in = pending
-        failure = response.failure
+        failure: int | str | None = response.failure
         if failure is None and error is not None:
             failure = SCRIPT_ERROR
-        if failure is None and response.status >= 400:
-            failure = str(response.status)
-        outcome: int | str = response.status if failure is None else failure
-        if isinstance(outcome, str) and outcome.isdigit():
-            outcome = int(outcome)
-        action.recorder.record(
-            service_us, response_us, outcome, failure is not None, bytes_in, action.bytes_out
-        )
+        failed = failure is not None or response.status >= 400
+        outcome = response.status if failure is None else failure
+        action.recorder.record(service_us, response_us, outcome, failed, bytes_in, action.bytes_out)
 
     def _end_iteration(self, error: BaseException | None) -> None:
         if error is not None:

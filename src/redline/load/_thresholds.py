@@ -21,10 +21,6 @@ from redline.plan import Threshold
 __all__ = ["ThresholdOutcome", "ThresholdWatch", "observe"]
 
 
-def _percentile(p: float) -> Callable[[IntervalStats, float, int], float]:
-    return lambda s, _secs, _dropped: float(s.response.value_at_percentile(p))
-
-
 #: How each threshold metric is read from merged stats, the seconds they
 #: cover and the dropped iterations in that time.
 METRICS: dict[str, Callable[[IntervalStats, float, int], float]] = {
@@ -40,10 +36,10 @@ METRICS: dict[str, Callable[[IntervalStats, float, int], float]] = {
 
 def observe(threshold: Threshold, stats: IntervalStats, seconds: float, dropped: int) -> float:
     """The figure ``threshold`` is about, read from ``stats`` over ``seconds``."""
-    reader = METRICS.get(threshold.metric)
-    if reader is None:  # a percentile such as "p99.9"
-        reader = _percentile(float(threshold.metric[1:]))
-    return reader(stats, seconds, dropped)
+    percentile = threshold.metric.percentile
+    if percentile is not None:
+        return float(stats.response.value_at_percentile(percentile))
+    return METRICS[threshold.metric](stats, seconds, dropped)
 
 
 @dataclass

@@ -27,8 +27,7 @@ from redline.load._action import ActionPicker, build_actions
 from redline.load._build import build_executor, max_connections
 from redline.load._executor import Executor
 from redline.load._http import TimeoutSweeper
-from redline.load._limits import loopback_sources, raise_open_files_limit
-from redline.load._schedule import share
+from redline.load._limits import loopback_sources
 from redline.load._scripted import scripted_user_factory
 from redline.load._selfcheck import CpuMeter, LoopLagProbe, p99
 from redline.load._vu import WorkerContext
@@ -88,8 +87,6 @@ class _Worker:
         self._spec = spec
         plan = spec.plan
         self._clock = MonotonicClock()
-        connections = share(max_connections(plan), spec.index, spec.count)
-        raise_open_files_limit(connections)
         script = scenario_iteration(plan)
         self._actions = build_actions(plan, keep_bodies=script is not None)
         self._user_factory = (
