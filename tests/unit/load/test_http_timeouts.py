@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from redline.clock import NS_PER_S, FakeClock
 from redline.errors import ConfigError
 from redline.load._http import Connection, Endpoint, ErrorKind, PreparedRequest, TimeoutSweeper
+from tests.unit.load.http_fakes import FakeTransport, Recorder, connected
 
 MS = NS_PER_S // 1000
 
@@ -21,51 +21,6 @@ GET = PreparedRequest.build(
     body=None,
     endpoint=Endpoint.from_url("http://127.0.0.1:8080/"),
 )
-
-
-class FakeTransport(asyncio.Transport):
-    """Remembers whether the connection aborted it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.aborted = False
-
-    def write(self, data: Any) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        self.aborted = True
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-
-class Recorder:
-    """A handler that records every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-
-    def on_response(self, status: int, body: bytes | None, bytes_in: int) -> None:
-        self.calls.append(("response", status, body, bytes_in))
-
-    def on_error(self, kind: ErrorKind, detail: str) -> None:
-        self.calls.append(("error", kind, detail))
-
-    @property
-    def only(self) -> tuple[Any, ...]:
-        assert len(self.calls) == 1, self.calls
-        return self.calls[0]
-
-
-def connected() -> tuple[Connection, FakeTransport]:
-    connection = Connection()
-    transport = FakeTransport()
-    connection.connection_made(transport)
-    return connection, transport
 
 
 def busy_connection(sent_at_ns: int) -> tuple[Connection, FakeTransport, Recorder]:
