@@ -78,6 +78,9 @@ def _exit_code(result: RunResult) -> ExitCode:
         return ExitCode.INTERRUPTED
     if result.status is RunStatus.ABORTED:
         return ExitCode.ABORTED
+    if result.status is RunStatus.BROKE:
+        # A stress or breakpoint test found its breaking point: what it is for.
+        return ExitCode.OK
     if not result.thresholds_passed:
         return ExitCode.THRESHOLDS_FAILED
     return ExitCode.OK
@@ -121,6 +124,27 @@ def run(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Do not verify TLS certificates.")
     ] = False,
+    test_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            help="A test type: load, stress, spike, soak, volume, scalability, "
+            "breakpoint, baseline (see docs/test-types.md).",
+        ),
+    ] = None,
+    target_load: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="With --type: the expected load, VUs (100) or a rate (500/s)."
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="stress, scalability: load levels (2..50).")
+    ] = None,
+    spike_factor: Annotated[
+        float | None, typer.Option(help="spike: the spike's level, times the target.")
+    ] = None,
+    repeat: Annotated[int | None, typer.Option(help="baseline: repeats (1..20).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view; only the summary.")] = False,
 ) -> None:
@@ -141,6 +165,13 @@ def run(
         "request_timeout": timeout,
         "insecure": insecure,
         "workers": workers,
+        "test": {
+            "type": test_type,
+            "target": target_load,
+            "steps": steps,
+            "spike_factor": spike_factor,
+            "repeat": repeat,
+        },
     }
     plan = _build_plan(target, options)
     worker_count = workers or plan.workers or _default_workers()

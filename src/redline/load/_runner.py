@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 from redline.clock import NS_PER_S, Clock, MonotonicClock
 from redline.errors import RedlineError, TargetError
 from redline.load._build import max_connections, peak_vus
+from redline.load._judge import WindowJudge, WindowVerdict
 from redline.load._limits import raise_open_files_limit
 from redline.load._schedule import share
 from redline.load._selfcheck import SelfCheck, self_check
@@ -48,6 +49,8 @@ class RunStatus(enum.Enum):
     INTERRUPTED = "interrupted"
     #: Stopped because an abort threshold failed.
     ABORTED = "aborted"
+    #: A stress or breakpoint test stopped at the first step that broke: its purpose.
+    BROKE = "broke"
 
 
 @dataclass
@@ -87,11 +90,13 @@ class RunResult:
     #: Errors a Python scenario raised, by message, with how often.
     script_errors: dict[str, int] = field(default_factory=dict)
     self_check: SelfCheck = field(default_factory=lambda: self_check([], 1))
+    #: Stress steps or breakpoint windows judged during the run, in order.
+    windows: list[WindowVerdict] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
-        """True when the run did not run its whole plan."""
-        return self.status is not RunStatus.COMPLETED
+        """True when the run stopped before its plan's end for another reason than its purpose."""
+        return self.status not in (RunStatus.COMPLETED, RunStatus.BROKE)
 
     @property
     def thresholds_passed(self) -> bool:
@@ -128,6 +133,13 @@ class LoadRunner:
         self._dropped = 0
         self._interrupted_requests = 0
         self._aborted_by: Threshold | None = None
+        windows = plan.judged_windows()
+        self._judge = (
+            WindowJudge(windows, list(plan.thresholds), plan.test.error_limit)
+            if windows and plan.test is not None
+            else None
+        )
+        self._breach: WindowVerdict | None = None
         #: Workers that exited without saying goodbye.
         self.lost_workers = 0
         self._script_errors: dict[str, int] = {}
@@ -209,12 +221,20 @@ class LoadRunner:
             status=status,
             series=self._series,
             thresholds=self._watch.final(self._series, elapsed_s, self._dropped),
-            aborted_by=self._aborted_by.source if self._aborted_by else None,
+            aborted_by=self._stopped_by(),
             interrupted_requests=self._interrupted_requests,
             lost_workers=self.lost_workers,
             script_errors=self._script_errors,
             self_check=self_check(self._generator_seconds(), self._workers),
+            windows=self._judge.verdicts if self._judge is not None else [],
         )
+
+    def _stopped_by(self) -> str | None:
+        if self._aborted_by is not None:
+            return self._aborted_by.source
+        if self._breach is not None:
+            return f"{self._breach.window.name}: {'; '.join(self._breach.broken)}"
+        return None
 
     def _pump(self, pipes: list[Pipe], stop: threading.Event, start_ns: int) -> RunStatus:
         status = RunStatus.COMPLETED
@@ -238,6 +258,8 @@ class LoadRunner:
                     status = RunStatus.INTERRUPTED
                 elif self._aborted_by is not None:
                     status = RunStatus.ABORTED
+                elif self._breach is not None:
+                    status = RunStatus.BROKE
                 elif now > overrun_ns:
                     status = RunStatus.INTERRUPTED
                 if status is not RunStatus.COMPLETED:
@@ -276,6 +298,8 @@ class LoadRunner:
             abort = self._watch.on_second(self._series, second, self._dropped)
             if abort is not None and self._aborted_by is None:
                 self._aborted_by = abort
+            if self._judge is not None and self._breach is None:
+                self._breach = self._judge.on_second(self._series, second)
             if self._observer is not None:
                 self._observer.on_second(self._progress(second))
 

@@ -56,12 +56,28 @@ from redline.plan._scope import (
     parse_environment,
     parse_url_target,
 )
+from redline.plan._test_types import (
+    SHAPES,
+    JudgedWindow,
+    Phase,
+    PhaseKind,
+    Shape,
+    TestConfig,
+    TestType,
+)
 from redline.plan._threshold import Comparison, Metric, Threshold, parse_threshold
 from redline.plan._toml import load_plan
 from redline.plan._units import format_duration, format_rate, parse_duration, parse_rate
 from redline.plan._validation import plan_from_mapping, validate
 
 __all__ = [
+    "SHAPES",
+    "JudgedWindow",
+    "Phase",
+    "PhaseKind",
+    "Shape",
+    "TestConfig",
+    "TestType",
     "DURATION_S_RANGE",
     "EXECUTOR_CONFIGS",
     "ITERATIONS_RANGE",

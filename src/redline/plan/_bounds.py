@@ -27,6 +27,7 @@ class Unit(enum.Enum):
     COUNT = "count"  # whole things: VUs, iterations, workers
     SECONDS = "seconds"  # time, written "10s", "24h"
     PER_SECOND = "per_second"  # rates, written "0.1/s"
+    RATIO = "ratio"  # plain numbers that need not be whole: factors, fractions
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class Range:
             return format_duration(value)
         if self.unit is Unit.PER_SECOND:
             return format_rate(value)
+        if self.unit is Unit.RATIO:
+            return f"{value:g}"
         return str(int(value))
 
     def check(self, raw: object, value: float) -> None:
@@ -95,6 +98,16 @@ THINK_TIME_S_RANGE = Range(0, 60, Unit.SECONDS)
 THRESHOLD_WINDOW_S_RANGE = Range(1, _DAY_S, Unit.SECONDS)
 #: HTTP status codes a request may expect (RFC 9110 section 15).
 STATUS_RANGE = Range(100, 599, Unit.COUNT)
+#: Load levels of a stress or scalability test.
+TEST_STEPS_RANGE = Range(2, 50, Unit.COUNT)
+#: A spike's level as a multiple of the test's target.
+SPIKE_FACTOR_RANGE = Range(1.1, 100, Unit.RATIO)
+#: Repeats of a baseline test.
+BASELINE_REPEAT_RANGE = Range(1, 20, Unit.COUNT)
+#: The error rate that breaks a stress step or a breakpoint window (0.05 = 5 %).
+ERROR_LIMIT_RANGE = Range(0.0, 1.0, Unit.RATIO)
+#: The windows a breakpoint ramp is judged in.
+JUDGE_WINDOW_S_RANGE = Range(1, 3600, Unit.SECONDS)
 
 
 def _number(raw: object) -> int | float | None:
@@ -141,5 +154,25 @@ def per_second_in(allowed: Range) -> Callable[[object], float]:
             raise Problem(f"{short(raw)} is not a rate; write e.g. '5000/s' or a number per second")
         allowed.check(raw, per_s)
         return float(per_s)
+
+    return validate
+
+
+def fraction_in(allowed: Range) -> Callable[[object], float]:
+    """A validator: ``raw`` is a number (``0.05``) or a percentage (``"5%"``) within ``allowed``."""
+
+    def validate(raw: object) -> float:
+        number: float | None
+        if isinstance(raw, str) and raw.strip().endswith("%"):
+            try:
+                number = float(raw.strip()[:-1]) / 100
+            except ValueError:
+                number = None
+        else:
+            number = _number(raw)
+        if number is None:
+            raise Problem(f"{short(raw)} is not a number; write e.g. 0.05 or '5%'")
+        allowed.check(raw, number)
+        return float(number)
 
     return validate

@@ -52,6 +52,12 @@ _FLAG_FOR_PATH = {
     "connect_timeout": "--connect-timeout",
     "request_timeout": "--timeout",
     "workers": "--workers",
+    "test.type": "--type",
+    "test.target": "--target",
+    "test.duration": "--duration",
+    "test.steps": "--steps",
+    "test.spike_factor": "--spike-factor",
+    "test.repeat": "--repeat",
 }
 _INDEX = re.compile(r"\[\d+\]$")
 #: Name of the one request when its URL's path cannot serve (too long, or brackets).
@@ -141,6 +147,42 @@ def _executor(
     return _closed(vus, duration=duration, iterations=iterations)
 
 
+def _check_no_executor_flags(*, vus: int | None, rate: str | None, iterations: int | None) -> None:
+    given = [
+        f"{flag} {value!r}"
+        for flag, value in (("--vus", vus), ("--rate", rate), ("--iterations", iterations))
+        if value is not None
+    ]
+    if given:
+        raise ConfigError(
+            f"{given[0]} and --type: choose one; --type derives the load from --target "
+            "(VUs, e.g. 100, or a rate, e.g. 500/s)"
+        )
+
+
+def _given_test(test: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The test options, or None when no --type was given (and no option that needs it)."""
+    if test is None or test.get("type") is not None:
+        return test
+    for key, value in test.items():
+        if value is not None:
+            flag = _FLAG_FOR_PATH.get(f"test.{key}", key)
+            raise ConfigError(f"{flag}: {value!r} applies only with --type (e.g. --type stress)")
+    return None
+
+
+def _test(test: Mapping[str, Any], duration: str | None) -> dict[str, Any]:
+    if test.get("target") is None:
+        raise ConfigError(
+            f"--target: missing; --type {test.get('type')} needs the expected load "
+            "as VUs (e.g. 100) or a rate (e.g. 500/s)"
+        )
+    table = {key: value for key, value in test.items() if value is not None}
+    if duration is not None:
+        table["duration"] = duration
+    return table
+
+
 def plan_from_flags(
     url: str,
     *,
@@ -159,6 +201,7 @@ def plan_from_flags(
     insecure: bool = False,
     workers: int | None = None,
     allowed_hosts: Sequence[str] = (),
+    test: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Build the plan for a one-URL run from the CLI's flags (see the module docstring).
 
@@ -180,6 +223,8 @@ def plan_from_flags(
         insecure: skip TLS certificate verification.
         workers: load-generating processes; the engine chooses when ``None``.
         allowed_hosts: hosts besides loopback the run may load.
+        test: a test type and its parameters (``{"type": "stress", "target": 100}``);
+            it derives the executor, so ``vus``, ``rate`` and ``iterations`` must be None.
 
     Raises:
         ConfigError: one line naming the flag,
@@ -191,6 +236,9 @@ def plan_from_flags(
         plan.executor.max_vus  # 5000
     """
     target = parse_url_target(url, field="url")
+    test = _given_test(test)
+    if test is not None:
+        _check_no_executor_flags(vus=vus, rate=rate, iterations=iterations)
     data: dict[str, Any] = {
         "requests": [
             {
@@ -201,19 +249,22 @@ def plan_from_flags(
                 "body": body,
             }
         ],
-        "executor": _executor(
+        "thresholds": list(thresholds),
+        "allowed_hosts": list(allowed_hosts),
+        "verify_tls": not insecure,
+        "workers": workers,
+    }
+    if test is None:
+        data["executor"] = _executor(
             vus=vus,
             duration=duration,
             rate=rate,
             max_vus=max_vus,
             iterations=iterations,
             on_busy=on_busy,
-        ),
-        "thresholds": list(thresholds),
-        "allowed_hosts": list(allowed_hosts),
-        "verify_tls": not insecure,
-        "workers": workers,
-    }
+        )
+    else:
+        data["test"] = _test(test, duration)
     if connect_timeout is not None:
         data["connect_timeout"] = connect_timeout
     if request_timeout is not None:

@@ -9,12 +9,14 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from redline.plan._executors import ConstantVusConfig, ExecutorConfig
+from redline.plan._phases import executor_for_shape, phases_of_executor
 from redline.plan._problem import Problem, short
 from redline.plan._request import RequestSpec
 from redline.plan._scope import (
@@ -25,6 +27,7 @@ from redline.plan._scope import (
     url_from_text,
 )
 from redline.plan._section import Section, ThinkTimeS, TimeoutS, Workers
+from redline.plan._test_types import JudgedWindow, Phase, TestConfig
 from redline.plan._threshold import Threshold, threshold_from_text
 
 #: Seconds to wait for a TCP (and TLS) connection before counting a connect error.
@@ -118,6 +121,11 @@ class Plan(Section):
     think_time_s: ThinkTimeS = Field(
         default=0.0, validation_alias="think_time", serialization_alias="think_time"
     )
+    #: A test type (load, stress, spike, ...) that derives the executor's stages,
+    #: unless ``executor`` is given too (explicit stages win).
+    test: TestConfig | None = None
+    #: True when ``executor`` was derived from ``test`` rather than given.
+    _executor_from_test: bool = PrivateAttr(default=False)
     #: The Python scenario file whose iteration function the VUs run, if any
     #: (set by :func:`~redline.plan.load_python_scenario`).
     scenario: str | None = None
@@ -131,6 +139,9 @@ class Plan(Section):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        if self.test is not None and "executor" not in self.model_fields_set:
+            self.executor = executor_for_shape(self.test)
+            self._executor_from_test = True
         self.requests = [self._absolute(index, spec) for index, spec in enumerate(self.requests)]
         self._check_names()
         self._check_threshold_endpoints()
@@ -179,3 +190,15 @@ class Plan(Section):
     def planned_duration_s(self) -> float:
         """How long the load is planned to last (the executor's :meth:`planned_duration_s`)."""
         return self.executor.planned_duration_s()
+
+    def phases(self) -> list[Phase]:
+        """The run's named spans: the test type's, or one per stage of the executor."""
+        if self.test is not None and self._executor_from_test:
+            return self.test.shape().phases
+        return phases_of_executor(self.executor)
+
+    def judged_windows(self) -> list[JudgedWindow]:
+        """Spans judged during the run (stress steps, breakpoint windows); else none."""
+        if self.test is None or not self._executor_from_test:
+            return []
+        return self.test.shape().judged

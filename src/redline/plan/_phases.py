@@ -1,0 +1,70 @@
+"""From test shapes to executors, and from executors back to phases.
+
+A test type derives a ramping executor (:func:`executor_for_shape`); a plan
+with an explicit executor still gets phases, one per stage
+(:func:`phases_of_executor`), so every run can be reported phase by phase.
+"""
+
+from __future__ import annotations
+
+from redline.plan._executors import (
+    ExecutorConfig,
+    RampingArrivalRateConfig,
+    RampingVusConfig,
+    RateStage,
+    Stage,
+)
+from redline.plan._test_types import WARMUP_FRACTION, Phase, PhaseKind, TestConfig
+
+__all__ = ["executor_for_shape", "phases_of_executor"]
+
+
+def executor_for_shape(test: TestConfig) -> ExecutorConfig:
+    """The ramping executor that follows ``test``'s stages (VUs or arrivals/s)."""
+    shape = test.shape()
+    if test.is_rate:
+        return RampingArrivalRateConfig(
+            start_rate_per_s=shape.start_level,
+            stages=[RateStage(duration_s=d, target_per_s=level) for d, level in shape.stages],
+        )
+    return RampingVusConfig(
+        start_vus=round(shape.start_level),
+        stages=[Stage(duration_s=d, target=round(level)) for d, level in shape.stages],
+        # A test type's ramp-downs are part of its shape: VUs leave when told.
+        graceful_ramp_down_s=0.0,
+    )
+
+
+def phases_of_executor(executor: ExecutorConfig) -> list[Phase]:
+    """One phase per stage (ramp-up, hold or ramp-down), or one hold for a constant load."""
+    if isinstance(executor, RampingVusConfig | RampingArrivalRateConfig):
+        return _phases_of_stages(executor)
+    duration_s = executor.planned_duration_s()
+    level = float(getattr(executor, "vus", getattr(executor, "rate_per_s", 0.0)))
+    return [_hold("steady", 0.0, duration_s, level)]
+
+
+def _phases_of_stages(executor: RampingVusConfig | RampingArrivalRateConfig) -> list[Phase]:
+    if isinstance(executor, RampingVusConfig):
+        level = float(executor.start_vus)
+        stages = [(s.duration_s, float(s.target)) for s in executor.stages]
+    else:
+        level = executor.start_rate_per_s
+        stages = [(s.duration_s, s.target_per_s) for s in executor.stages]
+    phases: list[Phase] = []
+    t_s = 0.0
+    for index, (duration_s, target) in enumerate(stages, start=1):
+        if duration_s > 0:
+            if target == level:
+                phases.append(_hold(f"stage {index}", t_s, t_s + duration_s, target))
+            else:
+                kind = PhaseKind.RAMP_UP if target > level else PhaseKind.RAMP_DOWN
+                phases.append(Phase(f"stage {index}", kind, t_s, t_s + duration_s, target))
+        t_s += duration_s
+        level = target
+    return phases
+
+
+def _hold(name: str, start_s: float, end_s: float, level: float) -> Phase:
+    warmup_s = min(end_s - start_s, max(1.0, (end_s - start_s) * WARMUP_FRACTION))
+    return Phase(name, PhaseKind.HOLD, start_s, end_s, level, warmup_s)
