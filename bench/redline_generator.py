@@ -1,7 +1,7 @@
 """How to run redline for each benchmark and read its results file.
 
 FINALIZE (lead): this is the one module to adjust as redline's CLI and results
-layout settle. Checked against the engine draft (results schema_version 1, the Plan
+layout settle. Checked against the engine draft (results schema_version 2, the Plan
 model in src/redline/plan/), but still to confirm on a working engine:
 
 1. ``RESULT_KEYS``: where each figure sits in ``--out`` JSON.
@@ -34,7 +34,7 @@ IDLE_CONNS_PLAN = BENCH_DIR / "scenarios" / "idle_conns.toml"
 #: Longest think time a plan accepts.
 MAX_THINK_TIME_S = 60
 
-#: Where each figure sits in redline's results JSON (schema_version 1, as written by
+#: Where each figure sits in redline's results JSON (schema_version 2, as written by
 #: src/redline/report/_results_json.py), as a path of keys; latencies are microseconds.
 #: FINALIZE: re-check when the layout changes; a missing optional key reads as None.
 RESULT_KEYS: dict[str, tuple[str, ...]] = {

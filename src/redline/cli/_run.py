@@ -14,10 +14,11 @@ import typer
 from rich.console import Console
 
 from redline.cli._exit import ExitCode
+from redline.diagnose import analyze_run
 from redline.errors import ConfigError
 from redline.load import LoadRunner, RunResult, RunStatus
 from redline.plan import Plan, load_plan, load_python_scenario, plan_from_flags
-from redline.report import LiveView, render_summary, write_results
+from redline.report import LiveView, render_summary, render_test_report, write_results
 
 __all__ = ["run"]
 
@@ -183,8 +184,10 @@ def run(
             result = LoadRunner(plan, workers=worker_count, observer=view).run(stop)
     else:
         result = LoadRunner(plan, workers=worker_count).run(stop)
+    analysis = analyze_run(result)
     render_summary(result, console)
+    render_test_report(analysis, console)
     if out is not None:
-        write_results(result, out)
+        write_results(result, out, analysis)
         console.print(f"results written to {out}")
     raise typer.Exit(int(_exit_code(result)))

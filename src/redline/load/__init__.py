@@ -4,11 +4,13 @@
 :class:`RunResult`; nothing here prints or formats output.
 """
 
+from redline.load._judge import WindowVerdict
 from redline.load._runner import LoadRunner, Progress, RunObserver, RunResult, RunStatus
 from redline.load._selfcheck import SelfCheck
 from redline.load._thresholds import ThresholdOutcome
 
 __all__ = [
+    "WindowVerdict",
     "LoadRunner",
     "Progress",
     "RunObserver",

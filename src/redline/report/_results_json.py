@@ -3,6 +3,9 @@
 schema_version history:
     1: first version: run, plan, summary (total and per endpoint), thresholds,
        self_check and the per-second series.
+    2: ``analysis``: the run's phases with their figures and the test type's
+       verdict (breaking point, spike recovery, soak drift, baseline spread);
+       ``windows``: the stress steps or breakpoint windows judged during the run.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from redline.diagnose import TestReport
 from redline.errors import ReportError
 from redline.load import RunResult
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
@@ -19,7 +23,7 @@ from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
 __all__ = ["SCHEMA_VERSION", "results_to_dict", "write_results"]
 
 #: Version of the results file layout; see the module docstring for history.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Header names whose values never leave the process.
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 
@@ -48,8 +52,8 @@ def _redacted_plan(result: RunResult) -> dict[str, Any]:
     return plan
 
 
-def results_to_dict(result: RunResult) -> dict[str, Any]:
-    """Everything a run measured, as plain JSON-ready data."""
+def results_to_dict(result: RunResult, analysis: TestReport | None = None) -> dict[str, Any]:
+    """Everything a run measured, and its analysis when given, as plain JSON-ready data."""
     series = result.series
     elapsed = result.elapsed_s
     return {
@@ -78,14 +82,16 @@ def results_to_dict(result: RunResult) -> dict[str, Any]:
         },
         "thresholds": [t.to_dict() for t in result.thresholds],
         "self_check": result.self_check.to_dict(),
+        "windows": [w.to_dict() for w in result.windows],
+        "analysis": analysis.to_dict() if analysis is not None else None,
         "series": series.to_dict(),
     }
 
 
-def write_results(result: RunResult, path: Path) -> None:
+def write_results(result: RunResult, path: Path, analysis: TestReport | None = None) -> None:
     """Write the results file; a ReportError says why when it cannot be written."""
     try:
-        path.write_text(json.dumps(results_to_dict(result), indent=1) + "\n")
+        path.write_text(json.dumps(results_to_dict(result, analysis), indent=1) + "\n")
     except OSError as exc:
         raise ReportError(
             f"--out: cannot write {str(path)!r}: {exc.strerror}",

@@ -51,7 +51,7 @@ def test_iterations_run_to_completion_on_keep_alive(
     )
     assert proc.returncode == 0, proc.stderr
     data = results(out)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["run"]["status"] == "completed"
     assert data["run"]["partial"] is False
     total = data["summary"]["total"]

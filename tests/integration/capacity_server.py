@@ -1,0 +1,112 @@
+"""A loopback HTTP/1.1 server whose capacity the test sets, and which counts arrivals.
+
+``slots`` requests are served at once, each taking ``service_s``, so the
+server completes at most ``slots / service_s`` requests a second. Requests
+beyond that wait; when more than ``queue_limit`` are waiting, a request is
+refused at once with 503. Every request's arrival time is recorded, so a test
+can check from the server's side what load actually arrived, second by second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: How long starting or stopping the server may take.
+READY_TIMEOUT_S = 5.0
+
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
+
+
+class CapacityServer:
+    """See the module docstring. Start with :func:`capacity_server`."""
+
+    def __init__(self, *, slots: int, service_s: float, queue_limit: int | None = None) -> None:
+        self.slots = slots
+        self.service_s = service_s
+        self.queue_limit = queue_limit
+        self.arrivals: list[float] = []
+        self.port = 0
+        self._waiting = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def arrivals_per_second(self, since: float) -> list[int]:
+        """Arrivals counted in whole seconds from ``since`` (a ``time.monotonic()`` value)."""
+        counts = collections.Counter(int(t - since) for t in list(self.arrivals) if t >= since)
+        return [counts.get(s, 0) for s in range(max(counts, default=-1) + 1)]
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        slots = asyncio.Semaphore(self.slots)
+        server = await asyncio.start_server(
+            lambda r, w: self._connection(r, w, slots), "127.0.0.1", 0, backlog=1024
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await self._stop.wait()
+
+    async def _connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                self.arrivals.append(time.monotonic())
+                writer.write(await self._answer(slots))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, slots: asyncio.Semaphore) -> bytes:
+        if self.queue_limit is not None and slots.locked() and self._waiting >= self.queue_limit:
+            return _BUSY
+        self._waiting += 1
+        try:
+            async with slots:
+                self._waiting -= 1
+                await asyncio.sleep(self.service_s)
+        except BaseException:
+            self._waiting -= 1
+            raise
+        return _OK
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(READY_TIMEOUT_S):
+            raise RuntimeError("the capacity server did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(READY_TIMEOUT_S)
+
+
+@contextmanager
+def capacity_server(
+    *, slots: int, service_s: float, queue_limit: int | None = None
+) -> Iterator[CapacityServer]:
+    """A running :class:`CapacityServer`, stopped on exit."""
+    server = CapacityServer(slots=slots, service_s=service_s, queue_limit=queue_limit)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
