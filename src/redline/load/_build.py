@@ -41,6 +41,7 @@ def _closed(
     vus_at: Callable[[float], int],
     duration_s: float,
     *,
+    worker: int,
     iterations_per_vu: int | None = None,
     shared_iterations: int | None = None,
 ) -> Executor:
@@ -50,7 +51,9 @@ def _closed(
         iterations_per_vu=iterations_per_vu,
         shared_iterations=shared_iterations,
         graceful_stop_s=_graceful_stop_s(plan),
-        think_time_s=plan.think_time_s,
+        think_time=plan.think_time,
+        pacing_s=plan.pacing_s,
+        seed=worker,
     )
     return ClosedExecutor(ctx, schedule)
 
@@ -62,21 +65,23 @@ def _fixed(vus: int) -> Callable[[float], int]:
 def _constant_vus(
     cfg: ConstantVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
-    return _closed(plan, ctx, _fixed(share(cfg.vus, i, n)), cfg.duration_s)
+    return _closed(plan, ctx, _fixed(share(cfg.vus, i, n)), cfg.duration_s, worker=i)
 
 
 def _ramping_vus(cfg: RampingVusConfig, plan: Plan, ctx: WorkerContext, i: int, n: int) -> Executor:
     def vus_at(t: float) -> int:
         return share(int(cfg.target_at(t)), i, n)
 
-    return _closed(plan, ctx, vus_at, cfg.planned_duration_s())
+    return _closed(plan, ctx, vus_at, cfg.planned_duration_s(), worker=i)
 
 
 def _per_vu_iterations(
     cfg: PerVuIterationsConfig, plan: Plan, ctx: WorkerContext, i: int, n: int
 ) -> Executor:
     vus_at = _fixed(share(cfg.vus, i, n))
-    return _closed(plan, ctx, vus_at, cfg.max_duration_s, iterations_per_vu=cfg.iterations)
+    return _closed(
+        plan, ctx, vus_at, cfg.max_duration_s, worker=i, iterations_per_vu=cfg.iterations
+    )
 
 
 def _shared_iterations(
@@ -84,7 +89,7 @@ def _shared_iterations(
 ) -> Executor:
     vus_at = _fixed(share(cfg.vus, i, n))
     shared = share(cfg.iterations, i, n)
-    return _closed(plan, ctx, vus_at, cfg.max_duration_s, shared_iterations=shared)
+    return _closed(plan, ctx, vus_at, cfg.max_duration_s, worker=i, shared_iterations=shared)
 
 
 def _open(

@@ -92,8 +92,14 @@ ITERATIONS_RANGE = Range(1, 100_000_000, Unit.COUNT)
 WEIGHT_RANGE = Range(1, 1000, Unit.COUNT)
 #: Load-generating worker processes.
 WORKERS_RANGE = Range(1, 256, Unit.COUNT)
-#: Pause between one VU's iterations.
+#: Pause between one VU's iterations, and every duration of a think-time model.
 THINK_TIME_S_RANGE = Range(0, 60, Unit.SECONDS)
+#: The median of a lognormal think time (above 0: its logarithm is taken).
+THINK_MEDIAN_S_RANGE = Range(0.001, 60, Unit.SECONDS)
+#: The spread of a lognormal think time: the standard deviation of the pause's logarithm.
+LOGNORMAL_SIGMA_RANGE = Range(0, 3, Unit.RATIO)
+#: Closed model: time from the start of one of a VU's iterations to the start of its next.
+PACING_S_RANGE = Range(0.001, 3600, Unit.SECONDS)
 #: A threshold's ``over`` window; metrics are kept per second, so no shorter.
 THRESHOLD_WINDOW_S_RANGE = Range(1, _DAY_S, Unit.SECONDS)
 #: HTTP status codes a request may expect (RFC 9110 section 15).
@@ -126,6 +132,19 @@ def whole_number_in(allowed: Range) -> Callable[[object], int]:
             raise Problem(f"{short(raw)} is not a whole number; allowed {allowed}")
         allowed.check(raw, number)
         return int(number)
+
+    return validate
+
+
+def number_in(allowed: Range) -> Callable[[object], float]:
+    """A validator: ``raw`` is a number (not ``true``; need not be whole) within ``allowed``."""
+
+    def validate(raw: object) -> float:
+        number = _number(raw)
+        if number is None:
+            raise Problem(f"{short(raw)} is not a number; allowed {allowed}")
+        allowed.check(raw, number)
+        return float(number)
 
     return validate
 

@@ -15,7 +15,12 @@ from pydantic import (
     model_validator,
 )
 
-from redline.plan._executors import ConstantVusConfig, ExecutorConfig
+from redline.plan._executors import (
+    ConstantArrivalRateConfig,
+    ConstantVusConfig,
+    ExecutorConfig,
+    RampingArrivalRateConfig,
+)
 from redline.plan._phases import executor_for_shape, phases_of_executor
 from redline.plan._problem import Problem, short
 from redline.plan._request import RequestSpec
@@ -26,9 +31,11 @@ from redline.plan._scope import (
     host_from_text,
     url_from_text,
 )
-from redline.plan._section import Section, ThinkTimeS, TimeoutS, Workers
+from redline.plan._section import PacingS, Section, TimeoutS, Workers
 from redline.plan._test_types import JudgedWindow, Phase, TestConfig
+from redline.plan._think import ConstantThinkTimeConfig, ThinkTimeField
 from redline.plan._threshold import Threshold, threshold_from_text
+from redline.plan._units import format_duration
 
 #: Seconds to wait for a TCP (and TLS) connection before counting a connect error.
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -37,6 +44,8 @@ DEFAULT_REQUEST_TIMEOUT_S = 60.0
 #: VUs and seconds of the load when a plan names no executor.
 DEFAULT_VUS = 1
 DEFAULT_DURATION_S = 10.0
+#: The executors of the closed model, where think time and pacing apply.
+CLOSED_EXECUTORS = ("constant-vus", "ramping-vus", "per-vu-iterations", "shared-iterations")
 
 
 def _threshold(raw: object) -> Threshold:
@@ -73,6 +82,10 @@ BaseUrl = Annotated[str, BeforeValidator(_base_url)]
 
 def _default_executor() -> ConstantVusConfig:
     return ConstantVusConfig(vus=DEFAULT_VUS, duration_s=DEFAULT_DURATION_S)
+
+
+def _no_think_time() -> ConstantThinkTimeConfig:
+    return ConstantThinkTimeConfig(value_s=0.0)
 
 
 class Plan(Section):
@@ -117,9 +130,13 @@ class Plan(Section):
     verify_tls: bool = Field(default=True, strict=True)
     #: Load-generating processes; ``None`` lets the engine choose.
     workers: Workers | None = None
-    #: Pause between one VU's iterations.
-    think_time_s: ThinkTimeS = Field(
-        default=0.0, validation_alias="think_time", serialization_alias="think_time"
+    #: Closed model: the pause between one VU's iterations, drawn anew each time
+    #: (a duration, or a model such as ``{ dist = "uniform", min = "1s", max = "3s" }``).
+    think_time: ThinkTimeField = Field(default_factory=_no_think_time)
+    #: Closed model: a VU starts an iteration every ``pacing_s`` seconds (None: each
+    #: starts when the last one ends, after the think time).
+    pacing_s: PacingS | None = Field(
+        default=None, validation_alias="pacing", serialization_alias="pacing"
     )
     #: A test type (load, stress, spike, ...) that derives the executor's stages,
     #: unless ``executor`` is given too (explicit stages win).
@@ -178,6 +195,31 @@ class Plan(Section):
                     f"which the plan does not have; allowed {', '.join(names)}",
                     at=("thresholds", index),
                 )
+
+    @model_validator(mode="after")
+    def _check_pacing(self) -> Self:
+        if self.pacing_s is None:
+            return self
+        pacing = repr(format_duration(self.pacing_s))
+        if self.think_time.mean_s() > 0:
+            raise Problem(
+                f"{pacing} is given with think_time too; allowed one of pacing and think_time",
+                at=("pacing",),
+                hint="pacing already spaces a VU's iterations: remove think_time, "
+                "or remove pacing to pause after each iteration instead",
+            )
+        if isinstance(self.executor, ConstantArrivalRateConfig | RampingArrivalRateConfig):
+            raise Problem(
+                f"{pacing} is given with {self.executor.type!r}, which starts iterations "
+                f"at a rate; allowed with {', '.join(CLOSED_EXECUTORS)}",
+                at=("pacing",),
+            )
+        return self
+
+    @property
+    def think_time_s(self) -> float:
+        """The mean pause between one VU's iterations, seconds (0 without think time)."""
+        return self.think_time.mean_s()
 
     def validate_scope(self) -> None:
         """Refuse the plan unless every request URL is loopback or in ``allowed_hosts``.

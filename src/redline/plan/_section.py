@@ -20,16 +20,20 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from redline.plan._bounds import (
     DURATION_S_RANGE,
     ITERATIONS_RANGE,
+    LOGNORMAL_SIGMA_RANGE,
+    PACING_S_RANGE,
     RAMP_S_RANGE,
     RATE_PER_S_RANGE,
     RATE_TARGET_PER_S_RANGE,
     STAGE_DURATION_S_RANGE,
+    THINK_MEDIAN_S_RANGE,
     THINK_TIME_S_RANGE,
     TIMEOUT_S_RANGE,
     VU_TARGET_RANGE,
     VUS_RANGE,
     WEIGHT_RANGE,
     WORKERS_RANGE,
+    number_in,
     per_second_in,
     seconds_in,
     whole_number_in,
@@ -46,6 +50,9 @@ StageDurationS = Annotated[float, BeforeValidator(seconds_in(STAGE_DURATION_S_RA
 RampS = Annotated[float, BeforeValidator(seconds_in(RAMP_S_RANGE))]
 TimeoutS = Annotated[float, BeforeValidator(seconds_in(TIMEOUT_S_RANGE))]
 ThinkTimeS = Annotated[float, BeforeValidator(seconds_in(THINK_TIME_S_RANGE))]
+ThinkMedianS = Annotated[float, BeforeValidator(seconds_in(THINK_MEDIAN_S_RANGE))]
+LognormalSigma = Annotated[float, BeforeValidator(number_in(LOGNORMAL_SIGMA_RANGE))]
+PacingS = Annotated[float, BeforeValidator(seconds_in(PACING_S_RANGE))]
 RatePerS = Annotated[float, BeforeValidator(per_second_in(RATE_PER_S_RANGE))]
 RateTargetPerS = Annotated[float, BeforeValidator(per_second_in(RATE_TARGET_PER_S_RANGE))]
 
