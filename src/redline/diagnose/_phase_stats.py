@@ -33,6 +33,8 @@ class PhaseStats:
     bytes_out_per_s: float
     #: Seconds from the run's start at which throughput settled, or None.
     steady_from_s: int | None
+    #: Where the figures end: the phase's end, or the run's if it stopped sooner.
+    covered_end_s: float
 
     def to_dict(self) -> dict[str, object]:
         """The figures for a results file."""
@@ -47,6 +49,7 @@ class PhaseStats:
             "bytes_in_per_s": self.bytes_in_per_s,
             "bytes_out_per_s": self.bytes_out_per_s,
             "steady_from_s": self.steady_from_s,
+            "covered_end_s": self.covered_end_s,
         }
 
 
@@ -58,7 +61,8 @@ def window_of(start_s: float, end_s: float) -> tuple[int, int] | None:
 
 def phase_stats(series: RunSeries, phase: Phase, ran_s: float) -> PhaseStats | None:
     """``phase``'s figures after its warm-up, to its end or the run's; None if it never ran."""
-    seconds = window_of(phase.steady_start_s, min(phase.end_s, ran_s))
+    covered_end_s = min(phase.end_s, ran_s)
+    seconds = window_of(phase.steady_start_s, covered_end_s)
     if seconds is None:
         return None
     first, last = seconds
@@ -75,6 +79,7 @@ def phase_stats(series: RunSeries, phase: Phase, ran_s: float) -> PhaseStats | N
         bytes_in_per_s=stats.bytes_in / span_s,
         bytes_out_per_s=stats.bytes_out / span_s,
         steady_from_s=steady_from_s(series, first, last),
+        covered_end_s=round(covered_end_s, 3),
     )
 
 

@@ -72,6 +72,8 @@ class TestReport:
     soak: SoakVerdict | None = None
     #: baseline: spread of rps and p95 over the repeats.
     repeat_spread: dict[str, Spread] = field(default_factory=dict)
+    #: stress, breakpoint: every span judged during the run, in order.
+    windows: list[WindowVerdict] = field(default_factory=list)
 
     def steps(self) -> list[PhaseStats]:
         """The held levels (scalability's table, stress's steps, baseline's repeats)."""
@@ -105,6 +107,7 @@ def analyze_run(result: RunResult) -> TestReport:
     if test is None:
         return report
     if result.windows:
+        report.windows = list(result.windows)
         report.breaking_point = _breaking_point(result.windows)
     if test.type is TestType.SPIKE:
         report.spike = spike_verdict(result.series, phases, ran_s)

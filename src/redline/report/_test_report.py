@@ -33,7 +33,7 @@ def _phase_table(report: TestReport) -> Table:
         phase = stats.phase
         row = [
             phase.name,
-            f"{phase.steady_start_s:g}–{phase.end_s:g}s",
+            f"{phase.steady_start_s:g}–{stats.covered_end_s:g}s",
             _level(phase.level, report.unit),
             f"{stats.rps:,.1f}",
             f"{stats.error_rate:.2%}",
@@ -55,10 +55,32 @@ def _bytes(per_s: float) -> str:
     return f"{per_s:,.0f} B"
 
 
+def _windows_table(report: TestReport) -> Table:
+    table = Table(title="judged steps", title_justify="left")
+    table.add_column("")
+    table.add_column("step")
+    for header in ("time", "level", "req/s", "errors", "p95"):
+        table.add_column(header, justify="right")
+    for verdict in report.windows:
+        window = verdict.window
+        mark = Text("✓ held", "green") if verdict.passed else Text("✗ broke", "bold red")
+        table.add_row(
+            mark,
+            window.name,
+            f"{window.start_s:g}–{window.end_s:g}s",
+            _level(window.level, report.unit),
+            f"{verdict.rps:,.1f}",
+            f"{verdict.error_rate:.2%}",
+            format_latency(verdict.p95_us),
+        )
+    return table
+
+
 def _breaking_point(report: TestReport, console: Console) -> None:
     point = report.breaking_point
     if point is None:
         return
+    console.print(_windows_table(report))
     if point.first_bad is None:
         console.print("breaking point: not reached: every step held")
         return

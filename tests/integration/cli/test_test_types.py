@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from tests.integration.capacity_server import capacity_server
+from redline.demo.capacity import capacity_server
 from tests.integration.cli.test_run import redline, results
 
 

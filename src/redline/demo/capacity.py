@@ -1,4 +1,9 @@
-"""A loopback HTTP/1.1 server whose capacity the test sets, and which counts arrivals.
+"""A loopback HTTP/1.1 target of known capacity, which counts arrivals.
+
+For trying test types (stress, breakpoint, spike) against a service whose
+breaking point is known in advance, and for redline's own tests::
+
+    python -m redline.demo.capacity --slots 2 --service-ms 20 --queue-limit 8
 
 ``slots`` requests are served at once, each taking ``service_s``, so the
 server completes at most ``slots / service_s`` requests a second. Requests
@@ -9,12 +14,16 @@ can check from the server's side what load actually arrived, second by second.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import collections
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+__all__ = ["CapacityServer", "capacity_server", "main"]
 
 #: How long starting or stopping the server may take.
 READY_TIMEOUT_S = 5.0
@@ -26,12 +35,14 @@ _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
 class CapacityServer:
     """See the module docstring. Start with :func:`capacity_server`."""
 
-    def __init__(self, *, slots: int, service_s: float, queue_limit: int | None = None) -> None:
+    def __init__(
+        self, *, slots: int, service_s: float, queue_limit: int | None = None, port: int = 0
+    ) -> None:
         self.slots = slots
         self.service_s = service_s
         self.queue_limit = queue_limit
         self.arrivals: list[float] = []
-        self.port = 0
+        self.port = port
         self._waiting = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -55,7 +66,7 @@ class CapacityServer:
         self._stop = asyncio.Event()
         slots = asyncio.Semaphore(self.slots)
         server = await asyncio.start_server(
-            lambda r, w: self._connection(r, w, slots), "127.0.0.1", 0, backlog=1024
+            lambda r, w: self._connection(r, w, slots), "127.0.0.1", self.port, backlog=1024
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -110,3 +121,31 @@ def capacity_server(
         yield server
     finally:
         server.stop()
+
+
+def main() -> None:
+    """Serve until Ctrl-C: ``python -m redline.demo.capacity --slots 2 --service-ms 20``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8080, help="loopback port (0: any free one)")
+    parser.add_argument("--slots", type=int, default=2, help="requests served at once")
+    parser.add_argument("--service-ms", type=float, default=20.0, help="time per request")
+    parser.add_argument("--queue-limit", type=int, default=None, help="waiting beyond: 503")
+    args = parser.parse_args()
+    server = CapacityServer(
+        slots=args.slots,
+        service_s=args.service_ms / 1000,
+        queue_limit=args.queue_limit,
+        port=args.port,
+    )
+    server.start()
+    capacity = args.slots / (args.service_ms / 1000)
+    sys.stdout.write(f"capacity target on {server.url}: {capacity:,.0f} req/s at most\n")
+    sys.stdout.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
