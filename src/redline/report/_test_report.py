@@ -33,7 +33,7 @@ def _phase_table(report: TestReport) -> Table:
         phase = stats.phase
         row = [
             phase.name,
-            f"{phase.steady_start_s:g}–{stats.covered_end_s:g}s",
+            f"{round(phase.steady_start_s, 1):g}–{round(stats.covered_end_s, 1):g}s",
             _level(phase.level, report.unit),
             f"{stats.rps:,.1f}",
             f"{stats.error_rate:.2%}",
@@ -132,11 +132,15 @@ def _trend_line(name: str, trend: Trend | None, show: Callable[[float], str]) ->
     )
 
 
+def _signed_latency(us: float) -> str:
+    return ("-" if us < 0 else "+") + format_latency(abs(us))
+
+
 def _soak(report: TestReport, console: Console) -> None:
     soak = report.soak
     if soak is None:
         return
-    console.print(_trend_line("p95 drift", soak.p95_trend, format_latency))
+    console.print(_trend_line("p95 drift", soak.p95_trend, _signed_latency))
     console.print(_trend_line("error-rate drift", soak.error_rate_trend, lambda v: f"{v:+.3%}"))
     if soak.server_memory_trend is None:
         console.print("server memory drift: not measured (no server process sampled)")
