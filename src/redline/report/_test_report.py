@@ -67,7 +67,7 @@ def _windows_table(report: TestReport) -> Table:
         table.add_row(
             mark,
             window.name,
-            f"{window.start_s:g}–{window.end_s:g}s",
+            f"{round(window.start_s, 1):g}–{round(window.end_s, 1):g}s",
             _level(window.level, report.unit),
             f"{verdict.rps:,.1f}",
             f"{verdict.error_rate:.2%}",
