@@ -21,6 +21,24 @@ and adds the code one iteration runs::
         session.variables["token"] = response.extract(rb'"token": "(\\w+)"')
         await session.request("home")
 
+Or, like Locust, as user types with weighted tasks; each VU becomes one user
+type, in proportion to the types' weights, and each iteration runs one of its
+tasks, chosen by weight::
+
+    @scenario.user(weight=3)
+    class Browser(User):
+        async def on_start(self) -> None:      # once per VU, before its first task
+            await self.request("login")
+
+        @task(5)
+        async def browse(self) -> None:
+            response = await self.request("home")
+            response.check(b"welcome" in response.body, "home says welcome")
+
+        @task(1)
+        async def search(self) -> None:
+            await self.request("search")
+
 Run it with ``redline run scenario.py``. A failed check marks the request that
 was checked as failed (``check_failed``, ``extract_failed``), as a plan's
 ``expect_status`` and ``extract`` do; the iteration goes on. A request that
@@ -31,11 +49,12 @@ and ``error`` set. An exception ends the iteration and is counted as a
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Iteration", "Response", "Scenario", "Session"]
+__all__ = ["Iteration", "Response", "Scenario", "Session", "User", "task"]
 
 #: What an iteration function is: given the VU's session, run one iteration.
 Iteration = Callable[["Session"], Awaitable[None]]
@@ -52,11 +71,30 @@ class Scenario:
     def __init__(self, **plan: Any) -> None:
         self.plan: dict[str, Any] = plan
         self.iteration_function: Iteration | None = None
+        #: User types and their weights, in the order they were declared.
+        self.users: list[tuple[type[User], int]] = []
 
     def iteration(self, function: Iteration) -> Iteration:
         """Decorator: the ``async`` function each iteration runs."""
         self.iteration_function = function
         return function
+
+    def user(self, *, weight: int = 1) -> Callable[[UserType], UserType]:
+        """Class decorator: a user type, ``weight`` of the mix (a whole number, 1..1000)."""
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 1000:
+            raise ValueError(f"user weight: {weight!r} is out of range; allowed 1..1000")
+
+        def register(cls: UserType) -> UserType:
+            if not (isinstance(cls, type) and issubclass(cls, User)):
+                raise TypeError(
+                    f"@scenario.user: {cls!r} is not a subclass of redline.scenario.User"
+                )
+            if not _tasks_of(cls):
+                raise TypeError(f"user type {cls.__name__}: no @task methods; give it at least one")
+            self.users.append((cls, weight))
+            return cls
+
+        return register
 
 
 class Response:
@@ -87,6 +125,18 @@ class Response:
             self.failure = "check_failed"
         return False
 
+    def check(self, condition: object, name: str) -> bool:
+        """A named check: when ``condition`` is false, the request counts as failed.
+
+        The failure is recorded as the outcome ``check:NAME``, so the summary's
+        errors list shows how often each check failed. The iteration goes on.
+        """
+        if condition:
+            return True
+        if self.failure is None:
+            self.failure = f"check:{name}"
+        return False
+
     def extract(self, pattern: bytes | str) -> bytes | None:
         """The first group of ``pattern`` in the body; no match counts the request as failed."""
         raw = pattern.encode() if isinstance(pattern, str) else pattern
@@ -115,12 +165,113 @@ class _Send:
 class Session:
     """One VU's view of the scenario: send the plan's requests by name, keep variables."""
 
-    __slots__ = ("variables",)
+    __slots__ = ("number", "user", "variables")
 
-    def __init__(self) -> None:
+    def __init__(self, number: int = 0) -> None:
+        #: The VU's number within its worker (0, 1, ...).
+        self.number = number
         #: Values kept across this VU's iterations.
         self.variables: dict[str, Any] = {}
+        #: The VU's user object, when the scenario declares user types.
+        self.user: User | None = None
 
     def request(self, name: str) -> Awaitable[Response]:
         """Send the plan's request called ``name``; await it for the :class:`Response`."""
         return _Send(name)
+
+
+#: A method marked by :func:`task` carries its weight under this attribute.
+_TASK_WEIGHT = "_redline_task_weight"
+
+TaskFunction = Callable[[Any], Awaitable[None]]
+F = TypeVar("F", bound=TaskFunction)
+
+
+def task(weight: int = 1) -> Callable[[F], F]:
+    """Method decorator: a task of a :class:`User`, chosen in proportion to ``weight``."""
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 1000:
+        raise ValueError(f"task weight: {weight!r} is out of range; allowed 1..1000")
+
+    def mark(function: F) -> F:
+        setattr(function, _TASK_WEIGHT, weight)
+        return function
+
+    return mark
+
+
+class User:
+    """One simulated user of a type: its tasks share ``variables`` and its requests.
+
+    Subclass it, mark ``async`` methods with :func:`task`, and register the class
+    with :meth:`Scenario.user`. ``on_start`` runs once per VU, before its first task.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        #: Values kept across this user's iterations (the VU's variables).
+        self.variables = session.variables
+        self._tasks = _tasks_of(type(self))
+        self._task_table = [t for t, w in self._tasks for _ in range(w)]
+        self._random = random.Random(session.number)
+        self._started = False
+
+    @property
+    def number(self) -> int:
+        """The VU's number within its worker."""
+        return self._session.number
+
+    def request(self, name: str) -> Awaitable[Response]:
+        """Send the plan's request called ``name``; await it for the :class:`Response`."""
+        return _Send(name)
+
+    async def on_start(self) -> None:
+        """Runs once per VU before its first task (log in, fetch a token...)."""
+
+    async def _run_one(self) -> None:
+        if not self._started:
+            self._started = True
+            await self.on_start()
+        chosen = self._task_table[int(self._random.random() * len(self._task_table))]
+        await chosen(self)
+
+
+UserType = TypeVar("UserType", bound=type[User])
+
+
+def _tasks_of(cls: type[User]) -> list[tuple[TaskFunction, int]]:
+    found: list[tuple[TaskFunction, int]] = []
+    for name in dir(cls):
+        member = getattr(cls, name, None)
+        weight = getattr(member, _TASK_WEIGHT, None)
+        if callable(member) and isinstance(weight, int):
+            found.append((member, weight))
+    return found
+
+
+def user_type_for(number: int, users: list[tuple[type[User], int]]) -> type[User]:
+    """The user type of VU ``number``: smooth weighted round-robin over the weights.
+
+    Every prefix of VUs follows the mix as closely as whole VUs allow (3:1 gives
+    A, A, B, A, A, A, B, A...), so a small or ramping VU count keeps the mix.
+    """
+    total = sum(weight for _, weight in users)
+    current = [0] * len(users)
+    chosen = 0
+    for _ in range(number % total + 1):
+        for i, (_, weight) in enumerate(users):
+            current[i] += weight
+        chosen = max(range(len(users)), key=lambda i: current[i])
+        current[chosen] -= total
+    return users[chosen][0]
+
+
+def users_iteration(users: list[tuple[type[User], int]]) -> Iteration:
+    """The iteration function that runs user types: one task per iteration."""
+
+    async def iteration(session: Session) -> None:
+        user = session.user
+        if user is None:
+            user = session.user = user_type_for(session.number, users)(session)
+        await user._run_one()
+
+    return iteration

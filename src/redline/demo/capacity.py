@@ -42,6 +42,8 @@ class CapacityServer:
         self.service_s = service_s
         self.queue_limit = queue_limit
         self.arrivals: list[float] = []
+        #: Requests by path (query string included).
+        self.paths: collections.Counter[str] = collections.Counter()
         self.port = port
         self._waiting = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -77,8 +79,9 @@ class CapacityServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slots: asyncio.Semaphore
     ) -> None:
         try:
-            while await reader.readuntil(b"\r\n\r\n"):
+            while head := await reader.readuntil(b"\r\n\r\n"):
                 self.arrivals.append(time.monotonic())
+                self.paths[head.split(b" ", 2)[1].decode("latin-1")] += 1
                 writer.write(await self._answer(slots))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):

@@ -43,7 +43,7 @@ class ScriptedUser(VirtualUser):
         super().__init__(ctx, on_done, number=number)
         self._script = script
         self._actions = actions
-        self._session = Session()
+        self._session = Session(number)
         self._coro: Coroutine[Any, Any, None] | None = None
         #: True until the iteration's first request is sent: only that one
         #: starts at the schedule's intended time; later ones start when sent.

@@ -9,7 +9,7 @@ from pathlib import Path
 from redline.errors import ConfigError
 from redline.plan._plan import Plan
 from redline.plan._validation import plan_from_mapping
-from redline.scenario import Iteration, Scenario
+from redline.scenario import Iteration, Scenario, users_iteration
 
 __all__ = ["load_python_scenario", "scenario_iteration"]
 
@@ -39,10 +39,15 @@ def _import(path: Path) -> Scenario:
             f"{path}: {SCENARIO_NAME!r} is {type(scenario).__name__}; "
             "allowed a redline.scenario.Scenario bound to the name 'scenario'"
         )
-    if scenario.iteration_function is None:
+    if scenario.iteration_function is not None and scenario.users:
         raise ConfigError(
-            f"{path}: the scenario has no iteration function; "
-            "decorate an async function with @scenario.iteration"
+            f"{path}: the scenario has both an iteration function and user types; choose one"
+        )
+    if scenario.iteration_function is None and not scenario.users:
+        raise ConfigError(
+            f"{path}: the scenario has no iteration function and no user types; "
+            "decorate an async function with @scenario.iteration, or a User class with "
+            "@scenario.user(weight=...)"
         )
     return scenario
 
@@ -63,6 +68,7 @@ def scenario_iteration(plan: Plan) -> Iteration | None:
     """The iteration function of ``plan``'s Python scenario, or None for a plain plan."""
     if plan.scenario is None:
         return None
-    function = _import(Path(plan.scenario)).iteration_function
-    assert function is not None  # checked by _import
-    return function
+    scenario = _import(Path(plan.scenario))
+    if scenario.users:
+        return users_iteration(scenario.users)
+    return scenario.iteration_function

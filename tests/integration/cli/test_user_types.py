@@ -1,0 +1,66 @@
+"""Python user types end to end: the weighted mix and task weights seen by the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from redline.demo.capacity import capacity_server
+from tests.integration.cli.test_run import redline, results
+
+SCENARIO = """
+from redline.scenario import Scenario, User, task
+
+scenario = Scenario(
+    base_url="{url}",
+    requests=[
+        {{"name": "login", "url": "/login"}},
+        {{"name": "browse", "url": "/browse"}},
+        {{"name": "search", "url": "/search"}},
+        {{"name": "buy", "url": "/buy"}},
+    ],
+    executor={{"type": "constant-vus", "vus": 8, "duration": "10s"}},
+    workers=2,
+)
+
+
+@scenario.user(weight=3)
+class Browser(User):
+    async def on_start(self) -> None:
+        await self.request("login")
+
+    @task(3)
+    async def browse(self) -> None:
+        await self.request("browse")
+
+    @task(1)
+    async def search(self) -> None:
+        response = await self.request("search")
+        response.check(response.body == b"nope", "search finds nope")
+
+
+@scenario.user(weight=1)
+class Buyer(User):
+    @task()
+    async def buy(self) -> None:
+        await self.request("buy")
+"""
+
+
+def test_user_types_follow_their_weights_and_tasks_theirs(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    with capacity_server(slots=16, service_s=0.002) as server:
+        script = tmp_path / "users.py"
+        script.write_text(SCENARIO.format(url=server.url.rstrip("/")))
+        proc = redline("run", str(script), "--quiet", "--out", str(out))
+        paths = dict(server.paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # failed checks are counted, not fatal
+    # 8 VUs over 2 workers, 3:1 -> 6 browsers (each logs in once) and 2 buyers.
+    assert paths["/login"] == 6
+    browsers = paths["/browse"] + paths["/search"]
+    # Same latency for every path, so requests follow VUs: 6:2.
+    assert 2.4 <= browsers / paths["/buy"] <= 3.6, paths
+    # Within a browser, tasks 3:1.
+    assert 2.4 <= paths["/browse"] / paths["/search"] <= 3.6, paths
+    search = results(out)["summary"]["endpoints"]["search"]
+    assert search["outcomes"] == {"check:search finds nope": paths["/search"]}
+    assert "check:search finds nope" in proc.stdout
