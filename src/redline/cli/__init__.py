@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from redline.cli._exit import ExitCode
+from redline.cli._import import import_app
 from redline.cli._run import run
 from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
 from redline.report._results_json import redline_version
@@ -29,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(run)
+app.add_typer(import_app)
 
 
 def _version(value: bool) -> None:

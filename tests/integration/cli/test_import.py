@@ -1,0 +1,231 @@
+"""``redline import`` end to end: write a plan, run it with ``redline run``, see what arrived."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "import"
+#: Generous bound for one import or one short run, including start-up on a busy machine.
+COMMAND_TIMEOUT_S = 60
+#: Iterations of each run: with one worker the request picks are seeded, and this many
+#: picks among at most six requests reach every one of them.
+ITERATIONS = 300
+#: Statuses without a body (RFC 9110 section 6.4.1).
+BODILESS_STATUSES = frozenset({204, 304})
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the server read it."""
+
+    method: str
+    path: str
+    body: str
+    headers: dict[str, str]
+
+
+class RecordingServer:
+    """An HTTP/1.1 server on 127.0.0.1 (port 0) that records every request it reads.
+
+    Each request gets the status ``statuses`` gives its method and path (query left
+    out), else 200. The constructor starts nothing; use :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(self, statuses: dict[tuple[str, str], int]) -> None:
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as redline's VUs expect
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode() if length else ""
+                server.record(Seen(self.command, self.path, body, dict(self.headers.items())))
+                status = statuses.get((self.command, self.path.partition("?")[0]), 200)
+                self.send_response(status)
+                if status not in BODILESS_STATUSES:
+                    self.send_header("Content-Length", "2")
+                self.end_headers()
+                if status not in BODILESS_STATUSES and self.command != "HEAD":
+                    self.wfile.write(b"ok")
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._http.daemon_threads = True
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    def record(self, seen: Seen) -> None:
+        with self._lock:
+            self.seen.append(seen)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join(5)
+
+    def distinct(self) -> set[tuple[str, str, str]]:
+        with self._lock:
+            return {(seen.method, seen.path, seen.body) for seen in self.seen}
+
+
+@pytest.fixture
+def shop_server() -> Iterator[RecordingServer]:
+    """A server answering as the recording and the API document say the shop does."""
+    server = RecordingServer(
+        {
+            ("POST", "/api/items"): 201,
+            ("POST", "/login"): 303,
+            ("POST", "/v1/items"): 201,
+            ("DELETE", f"/v1/items/{UUID}"): 204,
+        }
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+UUID = "00000000-0000-4000-8000-000000000000"
+
+
+def redline(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "redline", *args],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+
+def run_plan(plan: Path, out: Path) -> dict[str, Any]:
+    proc = redline("run", str(plan), "--workers", "1", "--quiet", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results: dict[str, Any] = json.loads(out.read_text())
+    return results
+
+
+def test_har_import_runs_against_a_local_copy(shop_server: RecordingServer, tmp_path: Path) -> None:
+    plan = tmp_path / "shop.toml"
+    imported = redline(
+        "import", "har", str(FIXTURES / "shop.har"), "--base-url", shop_server.url,
+        "--vus", "2", "--iterations", str(ITERATIONS), "-o", str(plan),
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert f"wrote {plan}: 5 requests from the HAR file shop.har" in imported.stderr
+    results = run_plan(plan, tmp_path / "r.json")
+    total = results["summary"]["total"]
+    assert (total["count"], total["failures"]) == (ITERATIONS, 0)
+    assert set(results["summary"]["endpoints"]) == {
+        "GET /", "GET /api/items", "POST /api/items", "GET /api/items (2)", "POST /login",
+    }  # fmt: skip
+    assert shop_server.distinct() == {
+        ("GET", "/", ""),
+        ("GET", "/api/items?page=1", ""),
+        ("POST", "/api/items", '{"name": "teapot", "price": 12}'),
+        ("GET", "/api/items?page=2", ""),
+        ("POST", "/login", "user=ann&password=s3cret"),
+    }
+    posted = next(seen for seen in shop_server.seen if seen.path == "/api/items")
+    assert posted.headers["content-type"] == "application/json"
+    assert posted.headers["user-agent"] == "Mozilla/5.0 (X11; Linux x86_64)"
+    assert "cookie" not in {name.lower() for name in posted.headers}
+    assert "authorization" not in {
+        name.lower() for seen in shop_server.seen for name in seen.headers
+    }
+
+
+def test_openapi_import_runs_against_a_local_server(
+    shop_server: RecordingServer, tmp_path: Path
+) -> None:
+    plan = tmp_path / "api.toml"
+    imported = redline(
+        "import", "openapi", str(FIXTURES / "shop.yaml"), "--base-url", f"{shop_server.url}/v1",
+        "--iterations", str(ITERATIONS), "-o", str(plan),
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    results = run_plan(plan, tmp_path / "r.json")
+    total = results["summary"]["total"]
+    assert (total["count"], total["failures"]) == (ITERATIONS, 0)
+    assert shop_server.distinct() == {
+        ("GET", "/v1/items?limit=5", ""),
+        ("POST", "/v1/items", '{"name": "teapot", "price": 1.0, "tags": ["kitchen"]}'),
+        ("GET", f"/v1/items/{UUID}", ""),
+        ("DELETE", f"/v1/items/{UUID}", ""),
+        ("POST", "/v1/categories", '{"name": "example", "children": []}'),
+        ("GET", "/v1/categories/books", ""),
+    }
+
+
+def test_curl_import_runs(shop_server: RecordingServer, tmp_path: Path) -> None:
+    plan = tmp_path / "curl.toml"
+    command = f"curl -sS -X PUT {shop_server.url}/api/items/7 -H 'X-Trace: 1' --json '{{\"n\": 2}}'"
+    imported = redline("import", "curl", command, "--iterations", "10", "-o", str(plan))
+    assert imported.returncode == 0, imported.stderr
+    run_plan(plan, tmp_path / "r.json")
+    assert shop_server.distinct() == {("PUT", "/api/items/7", '{"n": 2}')}
+    assert shop_server.seen[0].headers["X-Trace"] == "1"
+
+
+def test_the_plan_goes_to_stdout_by_default() -> None:
+    proc = redline("import", "curl", "curl http://127.0.0.1:8080/")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    plan = tomllib.loads(proc.stdout)
+    assert plan["executor"] == {"type": "constant-vus", "vus": 1, "duration": "10s"}
+    assert proc.stdout.startswith("# Imported by redline from a curl command")
+
+
+def test_a_recording_against_another_host_is_refused_at_run_time(tmp_path: Path) -> None:
+    plan = tmp_path / "staging.toml"
+    assert redline("import", "har", str(FIXTURES / "shop.har"), "-o", str(plan)).returncode == 0
+    assert "# Not loopback: staging.shop.test." in plan.read_text()
+    proc = redline("run", str(plan))
+    assert proc.returncode == 2
+    assert "out of scope" in proc.stderr.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["har", "missing.har"], "error: missing.har: cannot read"),
+        (["openapi", "{fixtures}/shop.har"], "error: {fixtures}/shop.har: openapi: missing"),
+        (["har", "{fixtures}/shop.yaml"], "error: {fixtures}/shop.yaml:1:1: invalid JSON"),
+        (["curl", "curl --proxy p http://127.0.0.1/"], "error: curl command: --proxy: not supp"),
+        (["curl", "curl -s"], "error: curl command: no URL"),
+        (["curl", "curl http://127.0.0.1/", "--vus", "0"], "error: --vus: 0 is out of range"),
+        (["curl", "curl http://127.0.0.1/", "--duration", "1s"], "error: --duration: '1s' is out"),
+        (["curl", "curl http://127.0.0.1/", "--base-url", "x"], "error: --base-url: 'x' is not"),
+        (["curl", "curl http://127.0.0.1/", "-o", "/nonexistent/dir/p.toml"], "error: --out: "),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    proc = redline("import", *[arg.format(fixtures=FIXTURES) for arg in args])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[0].startswith(message.format(fixtures=FIXTURES))
+    assert proc.stdout == ""
