@@ -96,6 +96,7 @@ class ClosedExecutor(FinishLine):
         self._start_ns = 0
         self._stopping = False
         self._numbered = 0
+        self._duration_ns = round(schedule.duration_s * NS_PER_S)
         self._think_s = _think_sampler(schedule)
         self._pacing_ns = round(schedule.pacing_s * NS_PER_S) if schedule.pacing_s else 0
         #: Paced VUs: when each one's next iteration is due.
@@ -207,7 +208,9 @@ class ClosedExecutor(FinishLine):
 
     def _resume(self, vu: VirtualUser, due_ns: int) -> None:
         del self._waits[vu]
-        if self._stopping:
+        # Due at or after the end: the control tick that ends the run may come
+        # just after this, but no iteration is meant to start there.
+        if self._stopping or due_ns - self._start_ns >= self._duration_ns:
             self._retire(vu)
         else:
             self._begin(vu, due_ns)

@@ -168,6 +168,15 @@ def test_pacing_starts_iterations_on_the_schedule(
     assert executor.counters.started == 46
 
 
+def test_an_iteration_due_at_the_end_does_not_start(
+    clock: FakeClock, server: FakeServer, make_ctx: MakeCtx
+) -> None:
+    schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=10, pacing_s=0.5)
+    start = clock.now_ns()
+    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    assert [t - start for t in server.requests] == [k * 500 * NS_PER_MS for k in range(20)]
+
+
 def test_an_iteration_as_long_as_the_pacing_is_not_a_miss(
     clock: FakeClock, server: FakeServer, make_ctx: MakeCtx
 ) -> None:
