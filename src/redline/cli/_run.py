@@ -146,6 +146,12 @@ def run(
         float | None, typer.Option(help="spike: the spike's level, times the target.")
     ] = None,
     repeat: Annotated[int | None, typer.Option(help="baseline: repeats (1..20).")] = None,
+    body_size: Annotated[
+        str | None,
+        typer.Option(
+            help="volume: a body of this size on POST/PUT/PATCH, e.g. 64KiB (16B..100MiB)."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view; only the summary.")] = False,
 ) -> None:
@@ -172,6 +178,7 @@ def run(
             "steps": steps,
             "spike_factor": spike_factor,
             "repeat": repeat,
+            "body_size": body_size,
         },
     }
     plan = _build_plan(target, options)

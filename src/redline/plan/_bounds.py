@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from redline.plan._problem import Problem, short
 from redline.plan._units import (
+    bytes_from_text,
     format_duration,
     format_rate,
     per_second_from_text,
@@ -112,6 +113,8 @@ SPIKE_FACTOR_RANGE = Range(1.1, 100, Unit.RATIO)
 BASELINE_REPEAT_RANGE = Range(1, 20, Unit.COUNT)
 #: The error rate that breaks a stress step or a breakpoint window (0.05 = 5 %).
 ERROR_LIMIT_RANGE = Range(0.0, 1.0, Unit.RATIO)
+#: The body size of a volume test's requests, in bytes (16 B..100 MiB).
+BODY_SIZE_RANGE = Range(16, 100 * 1024**2, Unit.COUNT)
 #: The windows a breakpoint ramp is judged in.
 JUDGE_WINDOW_S_RANGE = Range(1, 3600, Unit.SECONDS)
 
@@ -193,5 +196,20 @@ def fraction_in(allowed: Range) -> Callable[[object], float]:
             raise Problem(f"{short(raw)} is not a number; write e.g. 0.05 or '5%'")
         allowed.check(raw, number)
         return float(number)
+
+    return validate
+
+
+def bytes_in(allowed: Range) -> Callable[[object], int]:
+    """A validator: ``raw`` is a size (``"64KiB"``, ``"1MB"``, a byte count) within ``allowed``."""
+
+    def validate(raw: object) -> int:
+        size = bytes_from_text(raw) if isinstance(raw, str) else _number(raw)
+        if size is None:
+            raise Problem(
+                f"{short(raw)} is not a size; write e.g. '64KiB', '1MB' or a number of bytes"
+            )
+        allowed.check(raw, size)
+        return int(size)
 
     return validate

@@ -58,6 +58,7 @@ _FLAG_FOR_PATH = {
     "test.steps": "--steps",
     "test.spike_factor": "--spike-factor",
     "test.repeat": "--repeat",
+    "test.body_size": "--body-size",
 }
 _INDEX = re.compile(r"\[\d+\]$")
 #: Name of the one request when its URL's path cannot serve (too long, or brackets).

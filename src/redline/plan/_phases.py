@@ -14,9 +14,18 @@ from redline.plan._executors import (
     RateStage,
     Stage,
 )
-from redline.plan._test_types import WARMUP_FRACTION, Phase, PhaseKind, TestConfig
+from redline.plan._problem import Problem
+from redline.plan._request import RequestSpec
+from redline.plan._test_types import (
+    BODY_METHODS,
+    WARMUP_FRACTION,
+    Phase,
+    PhaseKind,
+    TestConfig,
+    volume_body,
+)
 
-__all__ = ["executor_for_shape", "phases_of_executor"]
+__all__ = ["executor_for_shape", "phases_of_executor", "with_volume_bodies"]
 
 
 def executor_for_shape(test: TestConfig) -> ExecutorConfig:
@@ -68,3 +77,23 @@ def _phases_of_stages(executor: RampingVusConfig | RampingArrivalRateConfig) -> 
 def _hold(name: str, start_s: float, end_s: float, level: float) -> Phase:
     warmup_s = min(end_s - start_s, max(1.0, (end_s - start_s) * WARMUP_FRACTION))
     return Phase(name, PhaseKind.HOLD, start_s, end_s, level, warmup_s)
+
+
+def with_volume_bodies(requests: list[RequestSpec], body_size: int) -> list[RequestSpec]:
+    """``requests`` with a ``body_size`` body on each POST, PUT and PATCH that has none.
+
+    Raises:
+        Problem: no request could carry the body (at ``test.body_size``).
+    """
+    fillable = [r.method in BODY_METHODS and r.body is None for r in requests]
+    if not any(fillable):
+        raise Problem(
+            f"{body_size!r}: no request can carry it; allowed on a POST, PUT or PATCH "
+            "request without a body of its own",
+            at=("test", "body_size"),
+        )
+    body = volume_body(body_size)
+    return [
+        r.model_copy(update={"body": body}) if fill else r
+        for r, fill in zip(requests, fillable, strict=True)
+    ]

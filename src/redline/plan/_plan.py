@@ -21,7 +21,7 @@ from redline.plan._executors import (
     ExecutorConfig,
     RampingArrivalRateConfig,
 )
-from redline.plan._phases import executor_for_shape, phases_of_executor
+from redline.plan._phases import executor_for_shape, phases_of_executor, with_volume_bodies
 from redline.plan._problem import Problem, short
 from redline.plan._request import RequestSpec
 from redline.plan._scope import (
@@ -160,6 +160,8 @@ class Plan(Section):
             self.executor = executor_for_shape(self.test)
             self._executor_from_test = True
         self.requests = [self._absolute(index, spec) for index, spec in enumerate(self.requests)]
+        if self.test is not None and self.test.body_size is not None:
+            self.requests = with_volume_bodies(self.requests, self.test.body_size)
         self._check_names()
         self._check_threshold_endpoints()
         return self

@@ -31,6 +31,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from redline.plan._bounds import (
     BASELINE_REPEAT_RANGE,
+    BODY_SIZE_RANGE,
     DURATION_S_RANGE,
     ERROR_LIMIT_RANGE,
     JUDGE_WINDOW_S_RANGE,
@@ -38,6 +39,7 @@ from redline.plan._bounds import (
     SPIKE_FACTOR_RANGE,
     TEST_STEPS_RANGE,
     VUS_RANGE,
+    bytes_in,
     fraction_in,
     per_second_in,
     seconds_in,
@@ -191,6 +193,20 @@ def _target(raw: object) -> int | str:
 Target = Annotated[int | str, BeforeValidator(_target)]
 
 
+def _optional(validate: Callable[[object], int]) -> Callable[[object], int | None]:
+    return lambda raw: None if raw is None else validate(raw)
+
+
+#: Methods whose requests carry a body; a volume test's ``body_size`` fills theirs.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def volume_body(size: int) -> str:
+    """A JSON document of exactly ``size`` bytes (``{"pad":"xxx..."}``), for any JSON API."""
+    frame = '{"pad":""}'
+    return frame[:-2] + "x" * (size - len(frame)) + frame[-2:]
+
+
 class TestConfig(Section):
     """The ``[test]`` table: a test type and the load it is scaled from.
 
@@ -225,8 +241,16 @@ class TestConfig(Section):
         default=DEFAULT_JUDGE_WINDOW_S, validation_alias="window", serialization_alias="window"
     )
 
+    #: volume: the size of the generated body of every POST, PUT and PATCH without one.
+    body_size: Annotated[int | None, BeforeValidator(_optional(bytes_in(BODY_SIZE_RANGE)))] = None
+
     @model_validator(mode="after")
     def _check(self) -> Self:
+        if self.body_size is not None and self.type is not TestType.VOLUME:
+            raise Problem(
+                f"{self.body_size!r} applies only to a volume test, not {self.type}",
+                at=("body_size",),
+            )
         shape = self.shape()
         peak = max([shape.start_level] + [level for _, level in shape.stages])
         limit = RATE_PER_S_RANGE.high if self.is_rate else VUS_RANGE.high

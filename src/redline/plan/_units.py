@@ -184,3 +184,19 @@ def format_rate(per_s: float) -> str:
     if not math.isfinite(per_s) or per_s < 0:
         raise ValueError(f"per_s: {per_s!r} is not a finite, non-negative number")
     return f"{_plain_decimal(per_s)}/s"
+
+
+#: Byte units, decimal and binary, as people write them.
+_BYTE_UNITS = {
+    "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
+}  # fmt: skip
+_BYTES = re.compile(rf"({NUMBER})\s*([a-z]*)")
+
+
+def bytes_from_text(text: str) -> int | None:
+    """``"64KiB"`` -> 65536, ``"1MB"`` -> 1000000, ``"512"`` -> 512; None if unreadable."""
+    match = _BYTES.fullmatch(text.strip().lower())
+    if match is None or match.group(2) not in (*_BYTE_UNITS, ""):
+        return None
+    return round(float(match.group(1)) * _BYTE_UNITS.get(match.group(2), 1))

@@ -193,3 +193,47 @@ def test_flags_build_the_test_and_name_the_flag_in_errors() -> None:
         plan_from_flags(URL, test={"type": "load", "target": None})
     with pytest.raises(ConfigError, match=r"^--target: 0 is out of range"):
         plan_from_flags(URL, test={"type": "load", "target": "0"})
+
+
+def test_volume_body_size_fills_bodies_of_requests_that_carry_one() -> None:
+    plan = Plan.model_validate(
+        {
+            "requests": [
+                {"name": "upload", "method": "POST", "url": URL},
+                {"name": "own", "method": "PUT", "url": URL, "body": "mine"},
+                {"name": "read", "url": URL},
+            ],
+            "test": {"type": "volume", "target": 4, "body_size": "64KiB"},
+        }
+    )
+    bodies = {r.name: r.body for r in plan.requests}
+    assert bodies["upload"] is not None
+    assert len(bodies["upload"].encode()) == 65536
+    assert bodies["upload"].startswith('{"pad":"x')
+    assert bodies["own"] == "mine"
+    assert bodies["read"] is None
+
+
+@pytest.mark.parametrize(
+    ("test", "message"),
+    [
+        ({"type": "load", "target": 4, "body_size": 100}, "applies only to a volume test"),
+        ({"type": "volume", "target": 4, "body_size": "2GB"}, "allowed 16..104857600"),
+        ({"type": "volume", "target": 4, "body_size": 8}, "allowed 16..104857600"),
+        ({"type": "volume", "target": 4, "body_size": "big"}, "'big' is not a size"),
+    ],
+)
+def test_bad_body_sizes(test: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match="test.body_size") as caught:
+        plan_from_mapping({"requests": [{"name": "a", "method": "POST", "url": URL}], "test": test})
+    assert message in str(caught.value)
+
+
+def test_body_size_needs_a_request_that_can_carry_it() -> None:
+    with pytest.raises(ConfigError, match="no request can carry it"):
+        plan_from_mapping(
+            {
+                "requests": [{"name": "a", "url": URL}],
+                "test": {"type": "volume", "target": 4, "body_size": 100},
+            }
+        )
