@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 from redline.clock import NS_PER_S, Clock, MonotonicClock
 from redline.errors import RedlineError, TargetError
 from redline.load._build import max_connections, peak_vus
+from redline.load._generate import new_run_id
 from redline.load._judge import WindowJudge, WindowVerdict
 from redline.load._limits import raise_open_files_limit
 from redline.load._schedule import share
@@ -165,10 +166,11 @@ class LoadRunner:
         )
         pipes: list[Pipe] = []
         procs = []
+        run_id = new_run_id()  # one for the whole run: ${run_id} is the same in every worker
         try:
             for index in range(self._workers):
                 parent_end, child_end = ctx.Pipe()
-                spec = WorkerSpec(self._plan, index, self._workers)
+                spec = WorkerSpec(self._plan, index, self._workers, run_id)
                 proc = ctx.Process(target=worker_main, args=(child_end, spec), daemon=True)
                 proc.start()
                 child_end.close()

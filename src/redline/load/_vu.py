@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from redline.clock import NS_PER_US, Clock
 from redline.load._action import Action, ActionPicker
+from redline.load._feeder import Feeder
 from redline.load._http import (
     ConnectFailed,
     Connection,
@@ -60,6 +61,8 @@ class WorkerContext:
     user_factory: UserFactory | None = None
     #: Errors raised by a Python scenario, by message, with how often.
     script_errors: dict[str, int] = field(default_factory=dict)
+    #: Set variables before each iteration (test data, generators, the run id), or empty.
+    feeders: list[Feeder] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _connect_slots: asyncio.Semaphore | None = None
 
@@ -134,6 +137,9 @@ class VirtualUser:
             now_ns: the clock's time now, as the caller just read it.
         """
         self._intended_ns = intended_ns
+        feeders = self._ctx.feeders
+        if feeders and not all(feeder.fill(self.variables) for feeder in feeders):
+            return  # out of data: stay idle, never call back (see redline.load._feeder)
         self.busy = True
         self._send(self._only or self._ctx.picker.pick(), now_ns)
 

@@ -26,6 +26,8 @@ from redline.errors import RedlineError
 from redline.load._action import ActionPicker, build_actions
 from redline.load._build import build_executor, max_connections
 from redline.load._executor import Executor
+from redline.load._feeder import FeederEnd, build_feeders
+from redline.load._generate import new_run_id
 from redline.load._http import TimeoutSweeper
 from redline.load._limits import loopback_sources
 from redline.load._scripted import scripted_user_factory
@@ -57,6 +59,9 @@ class WorkerSpec:
     plan: Plan
     index: int
     count: int
+    #: The run's id, made once in the parent so every worker has the same
+    #: (empty: the worker makes one of its own).
+    run_id: str = ""
 
 
 def worker_main(pipe: Pipe, spec: WorkerSpec) -> None:
@@ -99,6 +104,14 @@ class _Worker:
             self._actions, [r.weight for r in plan.requests], seed=spec.index
         )
         self._sources = loopback_sources(host, max_connections(plan), worker=spec.index)
+        self._data_end = FeederEnd(self._clock)
+        self._feeders = build_feeders(
+            plan,
+            worker=spec.index,
+            workers=spec.count,
+            run_id=spec.run_id or new_run_id(),
+            events=self._data_end,
+        )
         self._cpu = CpuMeter()
         self._second = 0
         self._reported_started = 0
@@ -118,8 +131,10 @@ class _Worker:
             connect_timeout_s=plan.connect_timeout_s,
             source_addresses=self._sources,
             user_factory=self._user_factory,
+            feeders=self._feeders,
         )
         executor = build_executor(plan, ctx, self._spec.index, self._spec.count)
+        self._data_end.attach(executor, self._report_failure)
         lag = LoopLagProbe(self._clock)
         loop = asyncio.get_running_loop()
         loop.add_reader(self._pipe.fileno(), self._on_parent_message, executor)
@@ -137,6 +152,10 @@ class _Worker:
         self._flush(executor, lag)
         done = ("done", self._spec.index, reason.value, executor.counters.interrupted)
         self._pipe.send((*done, ctx.script_errors))
+
+    def _report_failure(self, message: str) -> None:
+        """Tell the parent the run must end with ``message`` (a feeder ran out, ``fail``)."""
+        self._pipe.send(("failed", self._spec.index, message))
 
     def _on_parent_message(self, executor: Executor) -> None:
         try:
@@ -158,6 +177,7 @@ class _Worker:
         """Send this second's figures to the parent and start the next second."""
         second = self._second
         self._second += 1
+        self._data_end.check()  # VUs idle for want of data, while others retired
         stats = [
             s
             for s in (a.recorder.snapshot_and_reset(second) for a in self._actions)

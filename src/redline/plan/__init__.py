@@ -33,6 +33,16 @@ from redline.plan._bounds import (
     Range,
     Unit,
 )
+from redline.plan._data import (
+    GENERATOR_INT_RANGE,
+    GENERATOR_LENGTH_RANGE,
+    RUN_ID_VARIABLE,
+    FeederConfig,
+    FeederMode,
+    GeneratorConfig,
+    GeneratorKind,
+    OnExhausted,
+)
 from redline.plan._executors import (
     EXECUTOR_CONFIGS,
     ConstantArrivalRateConfig,
@@ -52,6 +62,7 @@ from redline.plan._flags import plan_from_flags
 from redline.plan._plan import Plan
 from redline.plan._python import load_python_scenario, scenario_iteration
 from redline.plan._request import RequestSpec
+from redline.plan._rows import DataFormat, DataRows, read_rows
 from redline.plan._scope import (
     Environment,
     check_scope,
@@ -83,6 +94,17 @@ from redline.plan._units import format_duration, format_rate, parse_duration, pa
 from redline.plan._validation import plan_from_mapping, validate
 
 __all__ = [
+    "GENERATOR_INT_RANGE",
+    "GENERATOR_LENGTH_RANGE",
+    "RUN_ID_VARIABLE",
+    "DataFormat",
+    "DataRows",
+    "FeederConfig",
+    "FeederMode",
+    "GeneratorConfig",
+    "GeneratorKind",
+    "OnExhausted",
+    "read_rows",
     "SHAPES",
     "JudgedWindow",
     "Phase",

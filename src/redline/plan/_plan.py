@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from redline.plan._data import Feeders, Generators
 from redline.plan._executors import (
     ConstantArrivalRateConfig,
     ConstantVusConfig,
@@ -146,6 +147,10 @@ class Plan(Section):
     #: The Python scenario file whose iteration function the VUs run, if any
     #: (set by :func:`~redline.plan.load_python_scenario`).
     scenario: str | None = None
+    #: Test data: files whose rows become the variables ``${feeder.field}``.
+    data: Feeders = []
+    #: Synthetic values made for each iteration, as the variables ``${name}``.
+    generate: Generators = []
 
     @field_validator("requests")
     @classmethod

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from redline.errors import ConfigError
+from redline.plan._data import anchor_data_files
 from redline.plan._plan import Plan
 from redline.plan._validation import plan_from_mapping
 
@@ -57,4 +58,6 @@ def load_plan(path: Path) -> Plan:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(path, exc) from None
+    # Test-data files are named relative to the plan file, not the working directory.
+    data = anchor_data_files(data, path.parent)
     return plan_from_mapping(data, source=str(path))
