@@ -130,8 +130,9 @@ def _csv_rows(file: str, text: str) -> DataRows:
             if not row:
                 continue  # a blank line
             if len(row) != len(fields):
+                values = f"{len(row)} value{'' if len(row) == 1 else 's'}"
                 raise Problem(
-                    f"{short(file)} line {reader.line_num}: {len(row)} values for "
+                    f"{short(file)} line {reader.line_num}: {values} for "
                     f"{len(fields)} header fields ({', '.join(fields)}); "
                     "allowed one value per header field"
                 )
