@@ -44,6 +44,9 @@ class CapacityServer:
         self.arrivals: list[float] = []
         #: Requests by path (query string included).
         self.paths: collections.Counter[str] = collections.Counter()
+        #: When each path was first and last requested (``time.monotonic()``).
+        self.first_seen: dict[str, float] = {}
+        self.last_seen: dict[str, float] = {}
         self.port = port
         self._waiting = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -80,8 +83,12 @@ class CapacityServer:
     ) -> None:
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
-                self.arrivals.append(time.monotonic())
-                self.paths[head.split(b" ", 2)[1].decode("latin-1")] += 1
+                now = time.monotonic()
+                self.arrivals.append(now)
+                path = head.split(b" ", 2)[1].decode("latin-1")
+                self.paths[path] += 1
+                self.first_seen.setdefault(path, now)
+                self.last_seen[path] = now
                 writer.write(await self._answer(slots))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):

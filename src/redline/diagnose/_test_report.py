@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from redline.diagnose._phase_stats import PhaseStats, phase_stats
+from redline.diagnose._scenario_stats import ScenarioStats, scenario_stats
 from redline.diagnose._soak import SoakVerdict, soak_verdict
 from redline.diagnose._spike import SpikeVerdict, spike_verdict
 from redline.load import RunResult, WindowVerdict
@@ -74,6 +75,8 @@ class TestReport:
     repeat_spread: dict[str, Spread] = field(default_factory=dict)
     #: stress, breakpoint: every span judged during the run, in order.
     windows: list[WindowVerdict] = field(default_factory=list)
+    #: A plan with several scenarios: each one's figures.
+    scenarios: list[ScenarioStats] = field(default_factory=list)
 
     def steps(self) -> list[PhaseStats]:
         """The held levels (scalability's table, stress's steps, baseline's repeats)."""
@@ -89,6 +92,7 @@ class TestReport:
             "spike": self.spike.to_dict() if self.spike else None,
             "soak": self.soak.to_dict() if self.soak else None,
             "repeat_spread": {k: v.to_dict() for k, v in self.repeat_spread.items()},
+            "scenarios": [s.to_dict() for s in self.scenarios],
         }
 
 
@@ -104,6 +108,8 @@ def analyze_run(result: RunResult) -> TestReport:
         unit=test.unit if test is not None else _unit(result),
         phases=stats,
     )
+    if plan.scenarios:
+        report.scenarios = [scenario_stats(result.series, run, ran_s) for run in plan.runs()]
     if test is None:
         return report
     if result.windows:

@@ -145,8 +145,11 @@ def build_executor(plan: Plan, ctx: WorkerContext, index: int, workers: int) -> 
 
 
 def peak_vus(plan: Plan) -> int:
-    """The most VUs the whole plan may run at once."""
-    cfg = plan.executor
+    """The most VUs the whole plan may run at once (every scenario's peak, added up)."""
+    return sum(_executor_peak_vus(run.executor) for run in plan.runs())
+
+
+def _executor_peak_vus(cfg: Any) -> int:
     if isinstance(cfg, ConstantArrivalRateConfig | RampingArrivalRateConfig):
         vus = max(cfg.max_vus, cfg.pre_allocated_vus)
     elif isinstance(cfg, RampingVusConfig):

@@ -74,7 +74,9 @@ class WorkerContext:
 
     def new_user(self, on_done: Callable[[VirtualUser], None], *, number: int) -> VirtualUser:
         """A new virtual user of the kind this worker runs."""
-        factory = self.user_factory or VirtualUser
+        factory = self.user_factory
+        if factory is None:
+            factory = _flow_user() if self.picker.flow else VirtualUser
         return factory(self, on_done, number=number)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -82,6 +84,14 @@ class WorkerContext:
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+def _flow_user() -> UserFactory:
+    """The VU class for plans with steps, templates or cookies (imported late: it
+    subclasses :class:`VirtualUser`, below)."""
+    from redline.load._flow import FlowUser
+
+    return FlowUser
 
 
 class VirtualUser:

@@ -24,12 +24,13 @@ import uvloop
 from redline.clock import NS_PER_S, MonotonicClock
 from redline.errors import RedlineError
 from redline.load._action import ActionPicker, build_actions
-from redline.load._build import build_executor, max_connections
+from redline.load._build import EXECUTOR_BUILDERS, build_executor, max_connections
 from redline.load._executor import Executor
 from redline.load._feeder import FeederEnd, build_feeders
 from redline.load._generate import new_run_id
 from redline.load._http import TimeoutSweeper
 from redline.load._limits import loopback_sources
+from redline.load._scenario_set import ScenarioSet
 from redline.load._scripted import scripted_user_factory
 from redline.load._selfcheck import CpuMeter, LoopLagProbe, p99
 from redline.load._vu import WorkerContext
@@ -100,9 +101,16 @@ class _Worker:
             else None
         )
         host = self._actions[0].endpoint.host
-        self._picker = ActionPicker(
-            self._actions, [r.weight for r in plan.requests], seed=spec.index
-        )
+        by_name = {a.request.name: a for a in self._actions}
+        # One picker per scenario (one for a plain plan), over its own requests.
+        self._pickers = [
+            ActionPicker(
+                [by_name[r.name] for r in run.requests],
+                [r.weight for r in run.requests],
+                seed=spec.index,
+            )
+            for run in plan.runs()
+        ]
         self._sources = loopback_sources(host, max_connections(plan), worker=spec.index)
         self._data_end = FeederEnd(self._clock)
         self._feeders = build_feeders(
@@ -124,16 +132,21 @@ class _Worker:
             timeout_s=plan.request_timeout_s,
             period_s=sweep_period_s(plan.request_timeout_s),
         )
-        ctx = WorkerContext(
-            clock=self._clock,
-            picker=self._picker,
-            sweeper=sweeper,
-            connect_timeout_s=plan.connect_timeout_s,
-            source_addresses=self._sources,
-            user_factory=self._user_factory,
-            feeders=self._feeders,
-        )
-        executor = build_executor(plan, ctx, self._spec.index, self._spec.count)
+        script_errors: dict[str, int] = {}
+        contexts = [
+            WorkerContext(
+                clock=self._clock,
+                picker=picker,
+                sweeper=sweeper,
+                connect_timeout_s=plan.connect_timeout_s,
+                source_addresses=self._sources,
+                user_factory=self._user_factory,
+                feeders=self._feeders,
+                script_errors=script_errors,
+            )
+            for picker in self._pickers
+        ]
+        executor = self._executor(contexts)
         self._data_end.attach(executor, self._report_failure)
         lag = LoopLagProbe(self._clock)
         loop = asyncio.get_running_loop()
@@ -151,7 +164,22 @@ class _Worker:
         loop.remove_reader(self._pipe.fileno())
         self._flush(executor, lag)
         done = ("done", self._spec.index, reason.value, executor.counters.interrupted)
-        self._pipe.send((*done, ctx.script_errors))
+        self._pipe.send((*done, script_errors))
+
+    def _executor(self, contexts: list[WorkerContext]) -> Executor:
+        """The plan's executor, or a :class:`ScenarioSet` of one executor per scenario."""
+        plan, index, count = self._spec.plan, self._spec.index, self._spec.count
+        runs = plan.runs()
+        if len(runs) == 1:
+            return build_executor(plan, contexts[0], index, count)
+        members = [
+            (
+                run.start_time_s,
+                EXECUTOR_BUILDERS[type(run.executor)](run.executor, plan, ctx, index, count),
+            )
+            for run, ctx in zip(runs, contexts, strict=True)
+        ]
+        return ScenarioSet(self._clock, members)
 
     def _report_failure(self, message: str) -> None:
         """Tell the parent the run must end with ``message`` (a feeder ran out, ``fail``)."""

@@ -59,7 +59,8 @@ from redline.plan._executors import (
     default_pre_allocated_vus,
 )
 from redline.plan._flags import plan_from_flags
-from redline.plan._plan import Plan
+from redline.plan._plan import DEFAULT_SCENARIO, Plan, ScenarioRun
+from redline.plan._scenarios import ScenarioConfig
 from redline.plan._python import load_python_scenario, scenario_iteration
 from redline.plan._request import RequestSpec
 from redline.plan._rows import DataFormat, DataRows, read_rows
@@ -94,6 +95,9 @@ from redline.plan._units import format_duration, format_rate, parse_duration, pa
 from redline.plan._validation import plan_from_mapping, validate
 
 __all__ = [
+    "DEFAULT_SCENARIO",
+    "ScenarioConfig",
+    "ScenarioRun",
     "GENERATOR_INT_RANGE",
     "GENERATOR_LENGTH_RANGE",
     "RUN_ID_VARIABLE",

@@ -33,7 +33,9 @@ from redline.plan._scope import (
     url_from_text,
 )
 from redline.plan._section import PacingS, Section, TimeoutS, Workers
+from redline.plan._steps import StepSpec
 from redline.plan._test_types import JudgedWindow, Phase, TestConfig
+from redline.plan._template import PLACEHOLDER_START, origin_of
 from redline.plan._think import ConstantThinkTimeConfig, ThinkTimeField
 from redline.plan._threshold import Threshold, threshold_from_text
 from redline.plan._units import format_duration
@@ -147,6 +149,12 @@ class Plan(Section):
     #: The Python scenario file whose iteration function the VUs run, if any
     #: (set by :func:`~redline.plan.load_python_scenario`).
     scenario: str | None = None
+    #: The requests every iteration runs, in order (see :mod:`redline.plan._steps`);
+    #: empty: each iteration runs one request picked by weight.
+    steps: list[StepSpec] = []
+    #: A cookie jar per VU: cookies a response sets are sent back on later
+    #: requests to the same host. Off by default.
+    cookies: bool = Field(default=False, strict=True)
     #: Test data: files whose rows become the variables ``${feeder.field}``.
     data: Feeders = []
     #: Synthetic values made for each iteration, as the variables ``${name}``.
@@ -202,6 +210,49 @@ class Plan(Section):
                     f"which the plan does not have; allowed {', '.join(names)}",
                     at=("thresholds", index),
                 )
+
+    @model_validator(mode="after")
+    def _check_steps(self) -> Self:
+        names = [spec.name for spec in self.requests]
+        for index, step in enumerate(self.steps):
+            if step.request not in names:
+                raise Problem(
+                    f"{step.request!r} is not a request of the plan; allowed {', '.join(names)}",
+                    at=("steps", index, "request"),
+                )
+        for index, spec in enumerate(self.requests):
+            self._check_request_templates(index, spec)
+            if self.steps and spec.weight != 1:
+                raise Problem(
+                    f"{spec.weight} is given with [[steps]], which run every step in order; "
+                    "allowed only with no steps (remove weight, or the steps)",
+                    at=("requests", index, "weight"),
+                )
+        if self.scenario is not None and (self.steps or self.cookies):
+            key = "steps" if self.steps else "cookies"
+            raise Problem(
+                "is for TOML plans; a Python scenario orders its requests itself", at=(key,)
+            )
+        return self
+
+    def _check_request_templates(self, index: int, spec: RequestSpec) -> None:
+        if PLACEHOLDER_START in origin_of(spec.url):
+            raise Problem(
+                f"{spec.url!r} has ${{...}} in its scheme, host or port (from base_url); "
+                "placeholders are allowed in the path and query only",
+                at=("base_url",),
+            )
+        if self.scenario is not None and spec.templated:
+            raise Problem(
+                "holds a ${name} placeholder; a Python scenario does not fill placeholders",
+                at=("requests", index),
+            )
+        if self.cookies and any(name.lower() == "cookie" for name in spec.headers):
+            raise Problem(
+                "sets Cookie while cookies = true; allowed one of the two "
+                "(the jar sends Cookie itself)",
+                at=("requests", index, "headers"),
+            )
 
     @model_validator(mode="after")
     def _check_pacing(self) -> Self:

@@ -168,8 +168,31 @@ VERDICTS: dict[TestType, Callable[[TestReport, Console], None]] = {
 }
 
 
+def _scenario_table(report: TestReport) -> Table:
+    table = Table(title="scenarios", title_justify="left")
+    table.add_column("scenario")
+    table.add_column("requests")
+    for header in ("time", "count", "req/s", "errors", "p50", "p95", "p99"):
+        table.add_column(header, justify="right")
+    for stats in report.scenarios:
+        table.add_row(
+            stats.name,
+            ", ".join(stats.requests),
+            f"{round(stats.start_s, 1):g}–{round(stats.end_s, 1):g}s",
+            f"{stats.count:,}",
+            f"{stats.rps:,.1f}",
+            f"{stats.error_rate:.2%}",
+            format_latency(stats.p50_us),
+            format_latency(stats.p95_us),
+            format_latency(stats.p99_us),
+        )
+    return table
+
+
 def render_test_report(report: TestReport, console: Console) -> None:
-    """Print the phase table (when there is more than one phase) and the type's verdict."""
+    """Print the scenarios, the phase table (when there is more than one phase), the verdict."""
+    if report.scenarios:
+        console.print(_scenario_table(report))
     if report.test_type is None and len(report.phases) < 2:
         return
     console.print(_phase_table(report))
