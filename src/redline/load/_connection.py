@@ -66,6 +66,16 @@ class _ParseMode(enum.IntEnum):
     KEEP_BODY = 1
     #: A HEAD request: the response ends with its head.
     HEAD_ONLY = 2
+    #: The header fields and the body are kept (header and cookie extraction, cookies).
+    KEEP_HEADERS = 3
+    #: A HEAD request whose header fields are kept.
+    HEAD_KEEP_HEADERS = 4
+
+
+#: The modes whose response ends with its head.
+_HEAD_MODES = frozenset({_ParseMode.HEAD_ONLY, _ParseMode.HEAD_KEEP_HEADERS})
+#: The modes that keep the header fields.
+_HEADER_MODES = frozenset({_ParseMode.KEEP_HEADERS, _ParseMode.HEAD_KEEP_HEADERS})
 
 
 class _HeadResponseEnd(Exception):
@@ -80,9 +90,10 @@ class _ParserHooks:
     does not expose ``on_*`` methods of its own.
     """
 
-    __slots__ = ("on_body", "on_headers_complete", "on_message_complete")
+    __slots__ = ("on_body", "on_header", "on_headers_complete", "on_message_complete")
 
     on_body: Callable[[bytes], None]
+    on_header: Callable[[bytes, bytes], None]
     on_headers_complete: Callable[[], None]
     on_message_complete: Callable[[], None]
 
@@ -111,6 +122,7 @@ class Connection(asyncio.Protocol):
         "_closed_waiter",
         "_handler",
         "_head",
+        "_headers",
         "_keep_alive",
         "_lost",
         "_open",
@@ -136,7 +148,7 @@ class Connection(asyncio.Protocol):
         self._requests_done = 0
         # One parser per _ParseMode, made on first use; the parser of the
         # request in flight is _parser, and the common one has a fast path.
-        self._parsers: list[httptools.HttpResponseParser | None] = [None, None, None]
+        self._parsers: list[httptools.HttpResponseParser | None] = [None] * len(_ParseMode)
         self._plain_parser = self._parser_for(_ParseMode.PLAIN)
         self._parser = self._plain_parser
         # The response in flight.
@@ -144,6 +156,7 @@ class Connection(asyncio.Protocol):
         self._bytes_in_at_send = 0
         self._head = b""
         self._body: list[bytes] | None = None
+        self._headers: list[tuple[bytes, bytes]] | None = None
         self._status = 0
         self._keep_alive = True
 
@@ -175,6 +188,15 @@ class Connection(asyncio.Protocol):
         return self._bytes_out
 
     @property
+    def response_headers(self) -> list[tuple[bytes, bytes]] | None:
+        """The header fields of the last response, as (name, value) pairs in order.
+
+        Kept only for a request with ``keep_headers`` (else None, or stale):
+        read it in the handler's ``on_response``, before the next :meth:`send`.
+        """
+        return self._headers
+
+    @property
     def requests_done(self) -> int:
         """Complete responses received over the connection's life."""
         return self._requests_done
@@ -198,7 +220,7 @@ class Connection(asyncio.Protocol):
             )
         self._handler = handler
         self._sent_at_ns = now_ns
-        if request.keep_body or request.head_only:
+        if request.special:
             self._prepare_special(request)
         else:
             self._parser = self._plain_parser
@@ -320,6 +342,10 @@ class Connection(asyncio.Protocol):
             self._state |= _DONE
             raise _HeadResponseEnd
 
+    def _on_header(self, name: bytes, value: bytes) -> None:
+        if not self._state & _DONE:  # not a header of a second response
+            self._headers.append((name, value))  # type: ignore[union-attr]  # this parser has a list
+
     def _on_body(self, body: bytes) -> None:
         if not self._state & _DONE:  # not the body of a second response
             self._body.append(body)  # type: ignore[union-attr]  # this parser runs with a list
@@ -335,6 +361,8 @@ class Connection(asyncio.Protocol):
             self._state = 0
             if self._body:
                 self._body.clear()
+            if self._headers:
+                self._headers.clear()
             return
         self._status = status
         self._keep_alive = parser.should_keep_alive()
@@ -372,9 +400,14 @@ class Connection(asyncio.Protocol):
             self._transport.abort()
 
     def _prepare_special(self, request: PreparedRequest) -> None:
-        mode = _ParseMode.HEAD_ONLY if request.head_only else _ParseMode.KEEP_BODY
+        if request.keep_headers:
+            mode = _ParseMode.HEAD_KEEP_HEADERS if request.head_only else _ParseMode.KEEP_HEADERS
+            self._headers = []
+        else:
+            mode = _ParseMode.HEAD_ONLY if request.head_only else _ParseMode.KEEP_BODY
         self._parser = self._parser_for(mode)
-        self._body = [] if request.keep_body else None
+        # The header mode's parser has on_body too: it always keeps the body.
+        self._body = [] if request.keep_body or mode is _ParseMode.KEEP_HEADERS else None
 
     def _parser_for(self, mode: _ParseMode) -> httptools.HttpResponseParser:
         parser = self._parsers[mode]
@@ -382,12 +415,14 @@ class Connection(asyncio.Protocol):
             # httptools looks the callbacks up once, here, and skips missing ones.
             hooks = _ParserHooks()
             hooks.on_message_complete = self._on_message_complete
-            if mode is _ParseMode.HEAD_ONLY:
+            if mode in _HEAD_MODES:
                 hooks.on_headers_complete = self._on_head_only_headers_complete
             else:
                 hooks.on_headers_complete = self._on_headers_complete
-            if mode is _ParseMode.KEEP_BODY:
+            if mode in (_ParseMode.KEEP_BODY, _ParseMode.KEEP_HEADERS):
                 hooks.on_body = self._on_body
+            if mode in _HEADER_MODES:
+                hooks.on_header = self._on_header
             parser = httptools.HttpResponseParser(hooks)
             self._parsers[mode] = parser
         return parser
@@ -403,7 +438,7 @@ class Connection(asyncio.Protocol):
         self._parsers[mode] = None
         if mode is _ParseMode.PLAIN:
             self._plain_parser = self._parser_for(mode)
-        if mode is not _ParseMode.HEAD_ONLY:
+        if mode not in _HEAD_MODES:
             self._keep_alive = False
 
     def _ends_at_close(self) -> bool:

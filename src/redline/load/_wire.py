@@ -233,8 +233,12 @@ class PreparedRequest:
         wire: the full serialized request.
         keep_body: whether the response body is handed to the handler (for
             checks and extraction); otherwise it is only counted.
+        keep_headers: whether the connection keeps the response's header
+            fields (for header and cookie extraction, and the cookie jar).
         head_only: whether the response ends with its head (a ``HEAD``
             request, RFC 9110 §9.3.2); derived from ``method``.
+        special: whether the response needs more than the plain parser
+            (``keep_body``, ``keep_headers`` or ``head_only``); derived.
     """
 
     name: str
@@ -242,10 +246,14 @@ class PreparedRequest:
     path: str
     wire: bytes
     keep_body: bool = False
+    keep_headers: bool = False
     head_only: bool = field(init=False, repr=False, compare=False)
+    special: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "head_only", self.method == "HEAD")
+        head_only = self.method == "HEAD"
+        object.__setattr__(self, "head_only", head_only)
+        object.__setattr__(self, "special", head_only or self.keep_body or self.keep_headers)
 
     @classmethod
     def build(
@@ -258,6 +266,7 @@ class PreparedRequest:
         body: bytes | None,
         endpoint: Endpoint,
         keep_body: bool = False,
+        keep_headers: bool = False,
     ) -> PreparedRequest:
         """Validate and serialize a request.
 
@@ -279,6 +288,8 @@ class PreparedRequest:
             body: the request body, or ``None`` for none.
             endpoint: the endpoint the request is sent to (for ``Host``).
             keep_body: hand the response body to the handler.
+            keep_headers: keep the response's header fields
+                (:attr:`Connection.response_headers`).
 
         Returns:
             The prepared request.
@@ -293,7 +304,14 @@ class PreparedRequest:
         if body is not None or method in _METHODS_WITH_CONTENT:
             head.append(f"Content-Length: {len(body or b'')}")
         wire = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b"")
-        return cls(name=name, method=method, path=path, wire=wire, keep_body=keep_body)
+        return cls(
+            name=name,
+            method=method,
+            path=path,
+            wire=wire,
+            keep_body=keep_body,
+            keep_headers=keep_headers,
+        )
 
 
 def _split_url(url: str) -> SplitResult:
