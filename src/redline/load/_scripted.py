@@ -53,6 +53,9 @@ class ScriptedUser(VirtualUser):
 
     def start_iteration(self, intended_ns: int, now_ns: int) -> None:
         self._intended_ns = intended_ns
+        feeders = self._ctx.feeders
+        if feeders and not all(feeder.fill(self._session.variables) for feeder in feeders):
+            return  # out of data: stay idle, as a plain VU does (see redline.load._feeder)
         self.busy = True
         self._first = True
         self._coro = self._script(self._session)  # type: ignore[assignment]

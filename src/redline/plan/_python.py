@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from redline.errors import ConfigError
+from redline.plan._data import anchor_data_files
 from redline.plan._plan import Plan
 from redline.plan._validation import plan_from_mapping
 from redline.scenario import Iteration, Scenario, users_iteration
@@ -60,7 +61,8 @@ def load_python_scenario(path: Path) -> Plan:
             plan keys are invalid (one line, as for TOML plans).
     """
     scenario = _import(path)
-    data = {**scenario.plan, "scenario": str(path.resolve())}
+    # Test-data files are named relative to the scenario file, as for a TOML plan.
+    data = anchor_data_files({**scenario.plan, "scenario": str(path.resolve())}, path.parent)
     return plan_from_mapping(data, source=str(path))
 
 

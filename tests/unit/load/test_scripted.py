@@ -115,3 +115,56 @@ def test_scripts_may_await_asyncio(clock: FakeClock, server: FakeServer) -> None
 
     stats, _ = _run(clock, server, script, iterations=3)
     assert stats["home"].count == 3
+
+
+class _Counter:
+    """A feeder of one variable, ``n``, counting up; runs out after ``rows``."""
+
+    def __init__(self, rows: int) -> None:
+        self.left = rows
+        self.given = 0
+
+    def fill(self, into: dict[str, bytes]) -> bool:
+        if not self.left:
+            return False
+        self.left -= 1
+        self.given += 1
+        into["n"] = str(self.given).encode()
+        return True
+
+
+def test_feeders_fill_the_session_before_each_iteration(
+    clock: FakeClock, server: FakeServer
+) -> None:
+    seen: list[bytes] = []
+
+    async def script(session: Session) -> None:
+        seen.append(session.variables["n"])
+        await session.request("home")
+
+    feeder = _Counter(rows=3)
+    plan = plan_from_mapping(PLAN)
+    actions = build_actions(plan, keep_bodies=True)
+    ctx = WorkerContext(
+        clock=clock,
+        picker=ActionPicker(actions, [1, 1], seed=1),
+        sweeper=TimeoutSweeper(clock, timeout_s=60),
+        connect_timeout_s=1,
+        connect=server.connect,  # type: ignore[arg-type]
+        user_factory=scripted_user_factory(script, {a.request.name: a for a in actions}),
+        feeders=[feeder],  # type: ignore[list-item]
+    )
+    schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=3)
+    executor = ClosedExecutor(ctx, schedule)
+
+    async def main() -> None:
+        executor.start(clock.now_ns())
+        await executor.finished
+
+    asyncio.run(main())
+    assert seen == [b"1", b"2", b"3"]
+    # Out of rows: the next iteration does not start, and the script never runs.
+    vu = ctx.new_user(lambda _vu: None, number=1)
+    vu.start_iteration(clock.now_ns(), clock.now_ns())
+    assert not vu.busy
+    assert seen == [b"1", b"2", b"3"]
