@@ -93,6 +93,8 @@ class RunResult:
     self_check: SelfCheck = field(default_factory=lambda: self_check([], 1))
     #: Stress steps or breakpoint windows judged during the run, in order.
     windows: list[WindowVerdict] = field(default_factory=list)
+    #: The run's id (``${run_id}`` in test data), for finding what it wrote.
+    run_id: str = ""
 
     @property
     def partial(self) -> bool:
@@ -141,6 +143,8 @@ class LoadRunner:
             else None
         )
         self._breach: WindowVerdict | None = None
+        #: The run's id: ``${run_id}`` in every worker, and in the results.
+        self.run_id = new_run_id()
         #: Workers that exited without saying goodbye.
         self.lost_workers = 0
         self._script_errors: dict[str, int] = {}
@@ -166,11 +170,10 @@ class LoadRunner:
         )
         pipes: list[Pipe] = []
         procs = []
-        run_id = new_run_id()  # one for the whole run: ${run_id} is the same in every worker
         try:
             for index in range(self._workers):
                 parent_end, child_end = ctx.Pipe()
-                spec = WorkerSpec(self._plan, index, self._workers, run_id)
+                spec = WorkerSpec(self._plan, index, self._workers, self.run_id)
                 proc = ctx.Process(target=worker_main, args=(child_end, spec), daemon=True)
                 proc.start()
                 child_end.close()
@@ -229,6 +232,7 @@ class LoadRunner:
             script_errors=self._script_errors,
             self_check=self_check(self._generator_seconds(), self._workers),
             windows=self._judge.verdicts if self._judge is not None else [],
+            run_id=self.run_id,
         )
 
     def _stopped_by(self) -> str | None:

@@ -5,7 +5,8 @@ schema_version history:
        self_check and the per-second series.
     2: ``analysis``: the run's phases with their figures and the test type's
        verdict (breaking point, spike recovery, soak drift, baseline spread);
-       ``windows``: the stress steps or breakpoint windows judged during the run.
+       ``windows``: the stress steps or breakpoint windows judged during the run;
+       ``run.id``: the run's id, as ``${run_id}`` in test data.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def results_to_dict(result: RunResult, analysis: TestReport | None = None) -> di
         "schema_version": SCHEMA_VERSION,
         "redline_version": redline_version(),
         "run": {
+            "id": result.run_id,
             "name": result.plan.name,
             "started_at": result.started_at.isoformat(),
             "elapsed_s": round(elapsed, 3),

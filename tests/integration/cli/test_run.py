@@ -52,6 +52,7 @@ def test_iterations_run_to_completion_on_keep_alive(
     assert proc.returncode == 0, proc.stderr
     data = results(out)
     assert data["schema_version"] == 2
+    assert len(data["run"]["id"]) == len("20261128-101500-a1b2c3")
     assert data["run"]["status"] == "completed"
     assert data["run"]["partial"] is False
     total = data["summary"]["total"]
