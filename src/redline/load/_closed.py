@@ -39,7 +39,9 @@ class ClosedSchedule:
     """This worker's share of a closed-model plan.
 
     Attributes:
-        vus_at: VUs wanted at ``t`` seconds from the start.
+        vus_at: VUs wanted at ``t`` seconds from the start, asked every
+            :data:`CONTROL_PERIOD_NS`; None ends the run early (a load-shape
+            function that is done), as reaching ``duration_s`` does.
         duration_s: when to stop starting iterations.
         iterations_per_vu: per-vu-iterations: each VU stops after this many.
         shared_iterations: shared-iterations: the worker stops after this many in all.
@@ -51,7 +53,7 @@ class ClosedSchedule:
         seed: seeds the think-time draws (:func:`think_time_random`): the worker's index.
     """
 
-    vus_at: Callable[[float], int]
+    vus_at: Callable[[float], int | None]
     duration_s: float
     iterations_per_vu: int | None = None
     shared_iterations: int | None = None
@@ -120,7 +122,7 @@ class ClosedExecutor(FinishLine):
         _ = self.finished
         if self._counted:
             # Iteration-counted executors start every VU once and never resize.
-            self._resize(self._schedule.vus_at(0.0))
+            self._resize(self._schedule.vus_at(0.0) or 0)
             if not self._vus:  # nothing to run in this worker's share
                 self._settle(StopReason.COMPLETED)
                 return
@@ -135,7 +137,11 @@ class ClosedExecutor(FinishLine):
             self._end()
             return
         if not self._counted:
-            self._resize(self._schedule.vus_at(elapsed_s))
+            wanted = self._schedule.vus_at(elapsed_s)
+            if wanted is None:
+                self._end()
+                return
+            self._resize(wanted)
         clock.call_at_ns(clock.now_ns() + CONTROL_PERIOD_NS, self._control)
 
     def _resize(self, wanted: int) -> None:

@@ -6,7 +6,8 @@ between them, so a slow target cannot slow the sending. An arrival that finds
 no free VU, with ``max_vus`` already busy, is counted as dropped, never
 delayed (k6 ``constant_arrival_rate.go``). Each worker takes every
 ``workers``-th arrival of the one global schedule, so the merged sends are
-evenly spaced and the total is exactly the plan's.
+evenly spaced and the total is exactly the plan's; or, with Poisson arrivals,
+draws its own Poisson stream at ``rate / workers`` (:mod:`redline.load._poisson`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import deque
 
 from redline.clock import NS_PER_S, NS_PER_US, Alarm
 from redline.load._executor import ExecutorCounters, FinishLine, StopReason
-from redline.load._schedule import ArrivalSchedule
+from redline.load._schedule import ArrivalStream, ArrivalTimeline, UniformArrivals
 from redline.load._vu import VirtualUser, WorkerContext
 
 __all__ = ["OpenExecutor"]
@@ -26,9 +27,11 @@ class OpenExecutor(FinishLine):
 
     Args:
         ctx: the worker's shared context.
-        schedule: the whole plan's arrivals.
+        schedule: the whole plan's arrivals (an ``ArrivalSchedule``, or any timeline).
         worker: this worker's index; it takes arrivals ``worker, worker + workers, ...``.
         workers: how many workers share the schedule.
+        arrivals: the times this worker sends at; by default the uniform share
+            above (:class:`~redline.load._schedule.UniformArrivals`).
         pre_allocated_vus: VUs created up front.
         max_vus: VUs this worker may create in all.
         queue_for_s: when every VU is busy, how long an arrival may wait for
@@ -39,7 +42,7 @@ class OpenExecutor(FinishLine):
     def __init__(
         self,
         ctx: WorkerContext,
-        schedule: ArrivalSchedule,
+        schedule: ArrivalTimeline,
         *,
         worker: int,
         workers: int,
@@ -47,11 +50,10 @@ class OpenExecutor(FinishLine):
         max_vus: int,
         queue_for_s: float = 0.0,
         graceful_stop_s: float = 5.0,
+        arrivals: ArrivalStream | None = None,
     ) -> None:
         self._ctx = ctx
-        self._schedule = schedule
-        self._n = worker
-        self._step = workers
+        self._arrivals = arrivals or UniformArrivals(schedule, worker=worker, workers=workers)
         self._pre_allocated = pre_allocated_vus
         self._max_vus = max(max_vus, pre_allocated_vus)
         self._graceful_stop_ns = int(graceful_stop_s * NS_PER_S)
@@ -89,8 +91,9 @@ class OpenExecutor(FinishLine):
             return
         clock = self._ctx.clock
         now = clock.now_ns()
+        arrivals = self._arrivals
         while True:
-            t_s = self._schedule.time_of(self._n)
+            t_s = arrivals.due_s()
             if t_s is None:
                 self._drain()
                 return
@@ -100,7 +103,7 @@ class OpenExecutor(FinishLine):
                 self._alarm.arm(intended)
                 return
             self._dispatch(intended, now)
-            self._n += self._step
+            arrivals.advance()
 
     def _dispatch(self, intended_ns: int, now_ns: int) -> None:
         if self._idle:

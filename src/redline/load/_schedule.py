@@ -7,6 +7,10 @@ functions with times they got from a :class:`~redline.clock.Clock`.
 Glossary:
     arrival: one iteration the open model must start, at its *intended* time.
     segment: the share of a plan one worker runs (worker ``i`` of ``n``).
+    amount: the rate integrated from the start, ``∫ rate dt``: how many arrivals
+        are due by a time. A timeline maps an amount back to its time.
+    stream: the intended times one worker sends at, drawn from a timeline
+        (:class:`UniformArrivals` here, ``PoissonArrivals`` in ``_poisson``).
 """
 
 from __future__ import annotations
@@ -15,8 +19,19 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["ArrivalSchedule", "RateStage", "share"]
+from redline.plan import Ramp, RampCurve
+
+__all__ = [
+    "ArrivalSchedule",
+    "ArrivalStream",
+    "ArrivalTimeline",
+    "CurveTimeline",
+    "RateStage",
+    "UniformArrivals",
+    "share",
+]
 
 
 def share(total: int, index: int, parts: int) -> int:
@@ -28,20 +43,110 @@ def share(total: int, index: int, parts: int) -> int:
     return (total * (index + 1)) // parts - (total * index) // parts
 
 
+class ArrivalTimeline(Protocol):
+    """When each amount of arrivals is due: the inverse of the rate's integral."""
+
+    def time_of(self, n: int) -> float | None:
+        """Seconds from the start at which arrival ``n`` (0-based) is due, or None past the end."""
+        ...
+
+    def time_at(self, amount: float) -> float | None:
+        """Seconds at which the integral of the rate reaches ``amount``, or None past the end."""
+        ...
+
+
+class Curve(Protocol):
+    """A rate over time with its integral and the integral's inverse."""
+
+    def level_at(self, t_s: float) -> float: ...
+
+    def amount_by(self, t_s: float) -> float: ...
+
+    def time_to(self, amount: float) -> float: ...
+
+
+class CurveTimeline:
+    """The arrivals of a rate given as a curve (the diurnal pattern), for ``duration_s``.
+
+    Arrival ``n`` is due when the curve's integral reaches ``n``, as in
+    :class:`ArrivalSchedule`; the total is the integral over the run, rounded up.
+    """
+
+    def __init__(self, curve: Curve, *, duration_s: float) -> None:
+        self._curve = curve
+        self.duration_s = duration_s
+        self._total = curve.amount_by(duration_s)
+
+    @property
+    def total_arrivals(self) -> int:
+        """How many arrivals are due before the end (as :attr:`ArrivalSchedule.total_arrivals`)."""
+        return max(0, math.ceil(self._total - 1e-9))
+
+    def rate_at(self, t_s: float) -> float:
+        """The planned arrival rate at ``t_s`` seconds."""
+        return self._curve.level_at(t_s)
+
+    def arrivals_by(self, t_s: float) -> float:
+        """The integral of the rate from the start to ``t_s``."""
+        return self._curve.amount_by(min(max(t_s, 0.0), self.duration_s))
+
+    def time_of(self, n: int) -> float | None:
+        if n < 0 or n >= self.total_arrivals:
+            return None
+        return self._curve.time_to(n)
+
+    def time_at(self, amount: float) -> float | None:
+        if amount < 0 or amount >= self._total:
+            return None
+        return self._curve.time_to(amount)
+
+
+class ArrivalStream(Protocol):
+    """One worker's intended start times, in order."""
+
+    def due_s(self) -> float | None:
+        """The next arrival's time, seconds from the start; None when there are no more."""
+        ...
+
+    def advance(self) -> None:
+        """Move past the arrival :meth:`due_s` returned."""
+        ...
+
+
+class UniformArrivals:
+    """Worker ``worker`` of ``workers`` takes arrivals ``worker, worker + workers, ...``
+    of one timeline: merged, the workers send evenly spaced, exactly the plan's total."""
+
+    def __init__(self, timeline: ArrivalTimeline, *, worker: int, workers: int) -> None:
+        self._timeline = timeline
+        self._n = worker
+        self._step = workers
+
+    def due_s(self) -> float | None:
+        return self._timeline.time_of(self._n)
+
+    def advance(self) -> None:
+        self._n += self._step
+
+
 @dataclass(frozen=True, slots=True)
 class RateStage:
-    """Ramp the arrival rate linearly to ``target_per_s`` over ``duration_s``."""
+    """Ramp the arrival rate to ``target_per_s`` over ``duration_s``, linearly unless
+    ``ramp`` says otherwise (:class:`~redline.plan.Ramp`)."""
 
     duration_s: float
     target_per_s: float
+    ramp: Ramp = Ramp.LINEAR
 
 
 class ArrivalSchedule:
-    """Intended start times of an open-model run with a piecewise-linear rate.
+    """Intended start times of an open-model run whose rate follows stages.
 
     The rate starts at ``start_per_s`` and follows the stages; arrival ``n``
     (0-based) is due when the cumulative number of arrivals ``∫ rate dt``
-    reaches ``n``, so the first is due at ``t = 0``.
+    reaches ``n``, so the first is due at ``t = 0``. Linear stages are solved
+    as a quadratic; step and exponential ones by their integral's closed-form
+    inverse (:class:`~redline.plan.RampCurve`), so every ramp is exact.
 
     Example::
 
@@ -54,6 +159,8 @@ class ArrivalSchedule:
         self._starts_s = [0.0]
         self._rates = [start_per_s]
         self._cumulative = [0.0]
+        #: Each stage's curve, for the ramps that are not linear (None for linear).
+        self._curves: list[RampCurve | None] = []
         for stage in stages:
             self._add_stage(stage)
 
@@ -64,7 +171,13 @@ class ArrivalSchedule:
 
     def _add_stage(self, stage: RateStage) -> None:
         start_rate = self._rates[-1]
-        arrivals = (start_rate + stage.target_per_s) / 2 * stage.duration_s
+        if stage.ramp is Ramp.LINEAR:
+            arrivals = (start_rate + stage.target_per_s) / 2 * stage.duration_s
+            self._curves.append(None)
+        else:
+            curve = RampCurve(stage.ramp, start_rate, stage.target_per_s, stage.duration_s)
+            arrivals = curve.amount_by(stage.duration_s) if stage.duration_s > 0 else 0.0
+            self._curves.append(curve)
         self._starts_s.append(self._starts_s[-1] + stage.duration_s)
         self._rates.append(stage.target_per_s)
         self._cumulative.append(self._cumulative[-1] + arrivals)
@@ -88,25 +201,57 @@ class ArrivalSchedule:
         if t_s >= self.duration_s:
             return self._rates[-1]
         i = bisect.bisect_right(self._starts_s, t_s) - 1
+        curve = self._curves[i]
+        if curve is not None:
+            return curve.level_at(t_s - self._starts_s[i])
         span = self._starts_s[i + 1] - self._starts_s[i]
         frac = (t_s - self._starts_s[i]) / span if span else 1.0
         return self._rates[i] + (self._rates[i + 1] - self._rates[i]) * frac
+
+    def arrivals_by(self, t_s: float) -> float:
+        """The integral of the rate from the start to ``t_s``: arrivals due by then."""
+        if t_s <= 0:
+            return 0.0
+        if t_s >= self.duration_s:
+            return self._cumulative[-1]
+        i = bisect.bisect_right(self._starts_s, t_s) - 1
+        offset_s = t_s - self._starts_s[i]
+        curve = self._curves[i] or RampCurve(
+            Ramp.LINEAR,
+            self._rates[i],
+            self._rates[i + 1],
+            self._starts_s[i + 1] - self._starts_s[i],
+        )
+        return self._cumulative[i] + curve.amount_by(offset_s)
 
     def time_of(self, n: int) -> float | None:
         """Seconds from the start at which arrival ``n`` is due, or None past the end."""
         if n < 0 or n >= self.total_arrivals:
             return None
-        i = bisect.bisect_right(self._cumulative, n) - 1
+        return self._time_within(n)
+
+    def time_at(self, amount: float) -> float | None:
+        """Seconds at which :meth:`arrivals_by` reaches ``amount``, or None past the end."""
+        if amount < 0 or amount >= self._cumulative[-1]:
+            return None
+        return self._time_within(amount)
+
+    def _time_within(self, amount: float) -> float:
+        i = bisect.bisect_right(self._cumulative, amount) - 1
         i = min(i, len(self._starts_s) - 2)
         # Skip zero-length or zero-rate stages that hold no arrivals.
-        while self._cumulative[i + 1] <= n and i < len(self._starts_s) - 2:
+        while self._cumulative[i + 1] <= amount and i < len(self._starts_s) - 2:
             i += 1
-        return self._starts_s[i] + self._offset_in_stage(i, n - self._cumulative[i])
+        return self._starts_s[i] + self._offset_in_stage(i, amount - self._cumulative[i])
 
     def _offset_in_stage(self, i: int, arrivals: float) -> float:
-        """Solve r0*t + (r1-r0)/(2T) * t² = arrivals for t within stage i."""
+        """Solve r0*t + (r1-r0)/(2T) * t² = arrivals for t within stage i (or the
+        non-linear stage's curve)."""
         if arrivals <= 0:
             return 0.0
+        curve = self._curves[i]
+        if curve is not None:
+            return curve.time_to(arrivals)
         r0, r1 = self._rates[i], self._rates[i + 1]
         span = self._starts_s[i + 1] - self._starts_s[i]
         slope = (r1 - r0) / span if span else 0.0

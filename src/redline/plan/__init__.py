@@ -43,16 +43,22 @@ from redline.plan._data import (
     GeneratorKind,
     OnExhausted,
 )
+from redline.plan._diurnal import DiurnalCurve
 from redline.plan._executors import (
+    DIURNAL_PERIOD_S_RANGE,
     EXECUTOR_CONFIGS,
+    Arrivals,
     ConstantArrivalRateConfig,
     ConstantVusConfig,
+    DiurnalConfig,
     ExecutorConfig,
+    LoadModel,
     OnBusy,
     PerVuIterationsConfig,
     RampingArrivalRateConfig,
     RampingVusConfig,
     RateStage,
+    ShapeConfig,
     SharedIterationsConfig,
     Stage,
     default_max_vus,
@@ -62,6 +68,7 @@ from redline.plan._flags import plan_from_flags
 from redline.plan._plan import DEFAULT_SCENARIO, Plan, ScenarioRun
 from redline.plan._scenarios import ScenarioConfig
 from redline.plan._python import load_python_scenario, scenario_iteration
+from redline.plan._ramp import EXPONENTIAL_FLOOR, Ramp, RampCurve
 from redline.plan._request import RequestSpec
 from redline.plan._rows import DataFormat, DataRows, read_rows
 from redline.plan._scope import (
@@ -71,6 +78,7 @@ from redline.plan._scope import (
     parse_environment,
     parse_url_target,
 )
+from redline.plan._shape import load_shape
 from redline.plan._test_types import (
     SHAPES,
     JudgedWindow,
@@ -116,8 +124,10 @@ __all__ = [
     "Shape",
     "TestConfig",
     "TestType",
+    "DIURNAL_PERIOD_S_RANGE",
     "DURATION_S_RANGE",
     "EXECUTOR_CONFIGS",
+    "EXPONENTIAL_FLOOR",
     "ITERATIONS_RANGE",
     "LOGNORMAL_SIGMA_RANGE",
     "PACING_S_RANGE",
@@ -136,13 +146,17 @@ __all__ = [
     "VU_TARGET_RANGE",
     "WEIGHT_RANGE",
     "WORKERS_RANGE",
+    "Arrivals",
     "Comparison",
     "ConstantArrivalRateConfig",
     "ConstantThinkTimeConfig",
     "ConstantVusConfig",
+    "DiurnalConfig",
+    "DiurnalCurve",
     "Environment",
     "ExecutorConfig",
     "ExponentialThinkTimeConfig",
+    "LoadModel",
     "LognormalThinkTimeConfig",
     "Metric",
     "NormalThinkTimeConfig",
@@ -150,10 +164,13 @@ __all__ = [
     "PerVuIterationsConfig",
     "Plan",
     "RampingArrivalRateConfig",
+    "Ramp",
+    "RampCurve",
     "RampingVusConfig",
     "Range",
     "RateStage",
     "RequestSpec",
+    "ShapeConfig",
     "SharedIterationsConfig",
     "Stage",
     "ThinkTimeConfig",
@@ -168,6 +185,7 @@ __all__ = [
     "is_loopback",
     "load_plan",
     "load_python_scenario",
+    "load_shape",
     "parse_duration",
     "parse_environment",
     "parse_rate",

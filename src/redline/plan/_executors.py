@@ -8,10 +8,17 @@ plan without a manual:
 - open model (requests arrive at a rate, whatever the service's latency):
   ``constant-arrival-rate``, ``ramping-arrival-rate``.
 
+Beyond k6's six, either model (``model = "vus"`` or ``"arrival-rate"``) can follow
+``shape``, a Python function of time (Locust's ``LoadTestShape``), or ``diurnal``,
+a day's rise and fall. Arrival rates may arrive uniformly (k6) or as a Poisson
+process (``arrivals = "poisson"``). See docs/load-shapes.md.
+
 Glossary:
     VU: a virtual user, one loop sending requests one after another.
     iteration: one pass of a VU through the plan's request mix (one weighted pick).
-    stage: a ramp from the previous target to ``target`` over ``duration``.
+    stage: a ramp from the previous target to ``target`` over ``duration``, in the
+        stage's ``ramp`` shape: ``linear`` (k6's), ``step`` (alias ``instant``) or
+        ``exponential`` (see :mod:`redline.plan._ramp`).
     pre-allocated VUs: VUs an arrival-rate executor starts before the run, so that
         starting them does not delay the first requests.
     max VUs: the most VUs an arrival-rate executor may use; when all are busy,
@@ -33,17 +40,31 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from redline.plan._bounds import (
     ITERATIONS_RANGE,
     RATE_TARGET_PER_S_RANGE,
     STAGES_TOTAL_S_RANGE,
+    VU_TARGET_RANGE,
     VUS_RANGE,
+    Range,
+    Unit,
     per_second_in,
+    seconds_in,
     whole_number_in,
 )
+from redline.plan._diurnal import DiurnalCurve
 from redline.plan._problem import Problem, short
+from redline.plan._ramp import Ramp, RampCurve, check_ramp, ramp_from_text
 from redline.plan._section import (
     DurationS,
     Iterations,
@@ -55,7 +76,18 @@ from redline.plan._section import (
     Vus,
     VuTarget,
 )
+from redline.plan._shape import shape_reference
 from redline.plan._units import format_duration
+
+
+class Arrivals(enum.StrEnum):
+    """How an arrival-rate executor spaces its arrivals."""
+
+    #: Evenly: arrival n is due when the integral of the rate reaches n (k6).
+    UNIFORM = "uniform"
+    #: A Poisson process with the schedule's rate: exponential gaps, as from many
+    #: independent users (see :mod:`redline.load._poisson`).
+    POISSON = "poisson"
 
 
 class OnBusy(enum.StrEnum):
@@ -86,6 +118,9 @@ DEFAULT_GRACEFUL_RAMP_DOWN_S = 30.0
 #: tells type checkers the keys are optional; were it ever used, validation would
 #: refuse it (0 is out of range), so it cannot slip into a plan.
 FROM_RATE = 0
+
+#: A stage's ramp, written by name (``"exponential"``); see :mod:`redline.plan._ramp`.
+RampField = Annotated[Ramp, BeforeValidator(ramp_from_text)]
 
 _STAGES_EXAMPLE = "e.g. stages = [{ duration = '30s', target = 10 }]"
 
@@ -133,32 +168,43 @@ def _check_vu_allocation(pre_allocated_vus: int, max_vus: int) -> None:
         )
 
 
-def _interpolate(start: float, stages: Sequence[tuple[float, float]], t_s: float) -> float:
-    # k6 ramps linearly from the previous target; a zero-length stage jumps.
+def _interpolate(start: float, stages: Sequence[tuple[float, float, Ramp]], t_s: float) -> float:
+    # Each stage ramps from the previous target (k6: linearly); a zero-length stage jumps.
+    if t_s < 0:
+        return start  # before the run (and never 0/0 on a zero-length first stage)
     level = start
     stage_start_s = 0.0
-    for duration_s, target in stages:
+    for duration_s, target, ramp in stages:
         if t_s < stage_start_s + duration_s:
-            progress = max(0.0, t_s - stage_start_s) / duration_s
-            return level + (target - level) * progress
+            offset_s = max(0.0, t_s - stage_start_s)
+            if ramp is Ramp.LINEAR:
+                return level + (target - level) * (offset_s / duration_s)
+            return RampCurve(ramp, level, target, duration_s).level_at(offset_s)
         stage_start_s += duration_s
         level = target
     return level
 
 
-def _check_stages(start: float, stages: Sequence[tuple[float, float]]) -> None:
-    total_s = sum(duration_s for duration_s, _ in stages)
+def _check_stages(start: float, stages: Sequence[tuple[float, float, Ramp]]) -> None:
+    total_s = sum(duration_s for duration_s, _, _ in stages)
     if total_s not in STAGES_TOTAL_S_RANGE:
         raise Problem(
             f"total duration {format_duration(total_s)!r} is out of range; "
             f"allowed {STAGES_TOTAL_S_RANGE}",
             at=("stages",),
         )
-    if start == 0 and all(target == 0 for _, target in stages):
+    if start == 0 and all(target == 0 for _, target, _ in stages):
         raise Problem(
             "every target is 0, so nothing would run; give a stage a target above 0",
             at=("stages",),
         )
+    level = start
+    for index, (_, target, ramp) in enumerate(stages):
+        try:
+            check_ramp(ramp, level, target)
+        except Problem as problem:
+            raise Problem(problem.detail, at=("stages", index, *problem.at)) from None
+        level = target
 
 
 def _non_empty(stages: list[Any]) -> list[Any]:
@@ -167,18 +213,38 @@ def _non_empty(stages: list[Any]) -> list[Any]:
     return stages
 
 
-class Stage(Section):
-    """One stage of ``ramping-vus``: ramp linearly to ``target`` VUs over ``duration_s``."""
+class _RampedStage(Section):
+    """A stage with a ramp; the default (linear) ramp is left out when saved, so
+    plans saved before ramps existed and plans saved now read the same."""
+
+    @model_serializer(mode="wrap")
+    def _without_default_ramp(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("ramp") == Ramp.LINEAR:
+            del data["ramp"]
+        return data
+
+
+class Stage(_RampedStage):
+    """One stage of ``ramping-vus``: ramp to ``target`` VUs over ``duration_s``.
+
+    ``ramp`` is the stage's shape (:class:`Ramp`): linear by default, as in k6.
+    """
 
     duration_s: StageDurationS = Field(validation_alias="duration", serialization_alias="duration")
     target: VuTarget
+    ramp: RampField = Ramp.LINEAR
 
 
-class RateStage(Section):
-    """One stage of ``ramping-arrival-rate``: ramp linearly to ``target_per_s`` arrivals/s."""
+class RateStage(_RampedStage):
+    """One stage of ``ramping-arrival-rate``: ramp to ``target_per_s`` arrivals/s.
+
+    ``ramp`` is the stage's shape (:class:`Ramp`): linear by default, as in k6.
+    """
 
     duration_s: StageDurationS = Field(validation_alias="duration", serialization_alias="duration")
     target_per_s: RateTargetPerS = Field(validation_alias="target", serialization_alias="target")
+    ramp: RampField = Ramp.LINEAR
 
 
 class ConstantVusConfig(Section):
@@ -220,8 +286,8 @@ class RampingVusConfig(Section):
         _check_stages(self.start_vus, self._points())
         return self
 
-    def _points(self) -> list[tuple[float, float]]:
-        return [(stage.duration_s, stage.target) for stage in self.stages]
+    def _points(self) -> list[tuple[float, float, Ramp]]:
+        return [(stage.duration_s, stage.target, stage.ramp) for stage in self.stages]
 
     def planned_duration_s(self) -> float:
         """The stages' total; graceful ramp-down time is not included."""
@@ -245,6 +311,7 @@ class ConstantArrivalRateConfig(Section):
     pre_allocated_vus: Vus = Field(default=FROM_RATE)
     max_vus: Vus = Field(default=FROM_RATE)
     on_busy: OnBusy = OnBusy.DROP
+    arrivals: Arrivals = Arrivals.UNIFORM
 
     @classmethod
     def _with_defaults(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -285,6 +352,7 @@ class RampingArrivalRateConfig(Section):
     pre_allocated_vus: Vus = Field(default=FROM_RATE)
     max_vus: Vus = Field(default=FROM_RATE)
     on_busy: OnBusy = OnBusy.DROP
+    arrivals: Arrivals = Arrivals.UNIFORM
 
     _stages_not_empty = field_validator("stages")(_non_empty)
 
@@ -305,8 +373,8 @@ class RampingArrivalRateConfig(Section):
         _check_vu_allocation(self.pre_allocated_vus, self.max_vus)
         return self
 
-    def _points(self) -> list[tuple[float, float]]:
-        return [(stage.duration_s, stage.target_per_s) for stage in self.stages]
+    def _points(self) -> list[tuple[float, float, Ramp]]:
+        return [(stage.duration_s, stage.target_per_s, stage.ramp) for stage in self.stages]
 
     def planned_duration_s(self) -> float:
         """The stages' total."""
@@ -315,6 +383,200 @@ class RampingArrivalRateConfig(Section):
     def target_at(self, t_s: float) -> float:
         """Arrivals per second wanted ``t_s`` seconds into the run."""
         return _interpolate(self.start_rate_per_s, self._points(), t_s)
+
+
+class LoadModel(enum.StrEnum):
+    """What the level of a ``shape`` or ``diurnal`` executor counts."""
+
+    #: Virtual users: the closed model, as ``ramping-vus``.
+    VUS = "vus"
+    #: Arrivals per second: the open model, as ``ramping-arrival-rate``.
+    ARRIVAL_RATE = "arrival-rate"
+
+
+#: The period of a diurnal pattern: 10 s (compressed, for tests) to a week.
+DIURNAL_PERIOD_S_RANGE = Range(10, 7 * 24 * 3600, Unit.SECONDS)
+
+#: Keys only the open model (``model = "arrival-rate"``) reads.
+_OPEN_MODEL_KEYS = ("pre_allocated_vus", "on_busy", "arrivals")
+
+_SHAPE_EXAMPLE = "e.g. shape = 'shapes.py:waves'"
+PeriodS = Annotated[float, BeforeValidator(seconds_in(DIURNAL_PERIOD_S_RANGE))]
+
+
+def _shown(value: object) -> str:
+    return repr(value.value) if isinstance(value, enum.Enum) else short(value)
+
+
+class _ModelledConfig(Section):
+    """What ``shape`` and ``diurnal`` share: a load model and, for the open model,
+    the VU pool, ``on_busy`` and ``arrivals`` of ``ramping-arrival-rate``."""
+
+    model: LoadModel = LoadModel.VUS
+    duration_s: DurationS = Field(validation_alias="duration", serialization_alias="duration")
+    pre_allocated_vus: Vus | None = None
+    max_vus: Vus | None = None
+    on_busy: OnBusy = OnBusy.DROP
+    arrivals: Arrivals = Arrivals.UNIFORM
+
+    @classmethod
+    def _raw_peak_rate(cls, data: Mapping[Any, Any]) -> object:
+        """The highest rate as written, for the VU pool's defaults."""
+        raise NotImplementedError
+
+    @classmethod
+    def _with_defaults(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
+        if data.get("model") != LoadModel.ARRIVAL_RATE:
+            return data
+        peak = _valid_or_none(per_second_in(RATE_TARGET_PER_S_RANGE), cls._raw_peak_rate(data))
+        return _with_vu_defaults(data, peak)
+
+    def _check_model_keys(self, open_only: Sequence[str]) -> None:
+        """Refuse open-model keys with ``model = "vus"``, so none is silently ignored."""
+        if self.model is LoadModel.ARRIVAL_RATE:
+            assert self.pre_allocated_vus is not None and self.max_vus is not None  # defaulted
+            _check_vu_allocation(self.pre_allocated_vus, self.max_vus)
+            return
+        for name in open_only:
+            if name in self.model_fields_set:
+                raise Problem(
+                    f"{_shown(getattr(self, name))} is given with model 'vus'; "
+                    "allowed only with model 'arrival-rate'",
+                    at=(self.toml_key(name),),
+                )
+
+    def planned_duration_s(self) -> float:
+        """The upper bound ``duration_s``."""
+        return self.duration_s
+
+    def vu_pool(self) -> tuple[int, int]:
+        """Open model: ``(pre_allocated_vus, max_vus)``, defaulted from the peak rate."""
+        return self.pre_allocated_vus or 1, self.max_vus or 1
+
+
+class ShapeConfig(_ModelledConfig):
+    """The load follows a Python function of time (Locust's ``LoadTestShape``).
+
+    ``shape = "file.py:function"`` names ``function(t_s)``, called with the
+    seconds since the start every 100 ms (the closed model's control period).
+    It returns VUs, at most ``max_vus`` (``model = "vus"``, the default), or
+    arrivals per second, at most ``max_rate`` (``model = "arrival-rate"``),
+    held for the next 100 ms; ``None`` ends the run, and ``duration`` ends it
+    at the latest. A value out of bounds, or an exception, ends the run with
+    an error naming the shape, the value and the bounds.
+
+    Example (TOML)::
+
+        [executor]
+        type = "shape"
+        shape = "shapes.py:waves"
+        duration = "5m"
+        max_vus = 50
+    """
+
+    type: Literal["shape"] = "shape"
+    #: ``"file.py:function"``, as written; checked by ``_with_defaults``.
+    shape: str
+    max_rate_per_s: RatePerS | None = Field(
+        default=None, validation_alias="max_rate", serialization_alias="max_rate"
+    )
+
+    @classmethod
+    def _raw_peak_rate(cls, data: Mapping[Any, Any]) -> object:
+        return data.get("max_rate", data.get("max_rate_per_s"))
+
+    @classmethod
+    def _with_defaults(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
+        # Checked here rather than by a field validator: this key shares its name with
+        # the executor type, and an error's path would lose it ("executor: ...").
+        if "shape" not in data:
+            raise Problem(f"missing; this key is required, {_SHAPE_EXAMPLE}", at=("shape",))
+        try:
+            reference = shape_reference(data["shape"])
+        except Problem as problem:
+            raise Problem(problem.detail, at=("shape",), hint=problem.hint) from None
+        return super()._with_defaults({**data, "shape": reference})
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.model is LoadModel.VUS and self.max_vus is None:
+            raise Problem(
+                "missing; a shape with model 'vus' needs the most VUs it may ask for, "
+                "e.g. max_vus = 100",
+                at=("max_vus",),
+            )
+        if self.model is LoadModel.ARRIVAL_RATE and self.max_rate_per_s is None:
+            raise Problem(
+                "missing; a shape with model 'arrival-rate' needs the highest rate it may "
+                "ask for, e.g. max_rate = '500/s'",
+                at=("max_rate",),
+            )
+        self._check_model_keys(("max_rate_per_s", *_OPEN_MODEL_KEYS))
+        return self
+
+    def level_limit(self) -> float:
+        """The most the function may return: ``max_vus`` or ``max_rate``."""
+        limit = self.max_vus if self.model is LoadModel.VUS else self.max_rate_per_s
+        return float(limit or 0)
+
+
+def _level(raw: object, info: ValidationInfo) -> float:
+    # VUs are whole; a rate may be written "300/m". The model is validated first.
+    if info.data.get("model") is LoadModel.ARRIVAL_RATE:
+        return per_second_in(RATE_TARGET_PER_S_RANGE)(raw)
+    return whole_number_in(VU_TARGET_RANGE)(raw)
+
+
+class DiurnalConfig(_ModelledConfig):
+    """The load rises and falls like a day's traffic, without writing Python.
+
+    A raised cosine between ``min`` and ``max`` (VUs, or arrivals per second
+    with ``model = "arrival-rate"``), repeating every ``period``: it starts at
+    ``min`` (night) and peaks at half a period (see :mod:`redline.plan._diurnal`).
+    VUs are the curve rounded to the nearest whole VU; a rate follows the curve
+    exactly. ``period`` may be compressed (``"60s"``) to replay a day quickly.
+
+    Example (TOML)::
+
+        [executor]
+        type = "diurnal"
+        min = 5
+        max = 50
+        period = "24h"
+        duration = "24h"
+    """
+
+    type: Literal["diurnal"] = "diurnal"
+    min_level: float = Field(validation_alias="min", serialization_alias="min")
+    max_level: float = Field(validation_alias="max", serialization_alias="max")
+    period_s: PeriodS = Field(validation_alias="period", serialization_alias="period")
+
+    _levels = field_validator("min_level", "max_level", mode="before")(_level)
+
+    @classmethod
+    def _raw_peak_rate(cls, data: Mapping[Any, Any]) -> object:
+        return data.get("max", data.get("max_level"))
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.max_level <= 0:
+            raise Problem(f"{self.max_level:g} runs nothing; allowed above 0", at=("max",))
+        if self.min_level > self.max_level:
+            raise Problem(
+                f"{self.min_level:g} is above max ({self.max_level:g}); "
+                f"allowed 0..{self.max_level:g}",
+                at=("min",),
+            )
+        self._check_model_keys(("max_vus", *_OPEN_MODEL_KEYS))
+        return self
+
+    def curve(self) -> DiurnalCurve:
+        """The pattern's level over time."""
+        return DiurnalCurve(low=self.min_level, high=self.max_level, period_s=self.period_s)
+
+    def target_at(self, t_s: float) -> float:
+        """The level ``t_s`` seconds into the run (VUs before rounding, or arrivals/s)."""
+        return self.curve().level_at(t_s)
 
 
 class _IterationsConfig(Section):
@@ -363,7 +625,9 @@ ExecutorConfig = Annotated[
     | ConstantArrivalRateConfig
     | RampingArrivalRateConfig
     | PerVuIterationsConfig
-    | SharedIterationsConfig,
+    | SharedIterationsConfig
+    | ShapeConfig
+    | DiurnalConfig,
     Field(discriminator="type"),
 ]
 """Any executor's configuration, chosen by its ``type`` key."""
@@ -378,5 +642,7 @@ EXECUTOR_CONFIGS: dict[str, type[Section]] = {
         RampingArrivalRateConfig,
         PerVuIterationsConfig,
         SharedIterationsConfig,
+        ShapeConfig,
+        DiurnalConfig,
     )
 }

@@ -13,10 +13,12 @@ from redline.plan import (
     EXECUTOR_CONFIGS,
     ConstantArrivalRateConfig,
     ConstantVusConfig,
+    DiurnalConfig,
     PerVuIterationsConfig,
     RampingArrivalRateConfig,
     RampingVusConfig,
     RateStage,
+    ShapeConfig,
     SharedIterationsConfig,
     Stage,
     default_max_vus,
@@ -38,6 +40,9 @@ def test_type_names_are_k6_names() -> None:
         "ramping-arrival-rate": RampingArrivalRateConfig,
         "per-vu-iterations": PerVuIterationsConfig,
         "shared-iterations": SharedIterationsConfig,
+        # redline's own, beyond k6's six (docs/load-shapes.md)
+        "shape": ShapeConfig,
+        "diurnal": DiurnalConfig,
     }
 
 
@@ -201,7 +206,8 @@ def test_a_stage_must_be_a_table_with_known_keys() -> None:
     with pytest.raises(ConfigError, match=r"^executor\.stages\[1\]: 5 is not a table$"):
         executor_of(type="ramping-vus", stages=[{"duration": 10, "target": 1}, 5])
     with pytest.raises(
-        ConfigError, match=r"^executor\.stages\[0\]\.vus: unknown key; allowed duration, target$"
+        ConfigError,
+        match=r"^executor\.stages\[0\]\.vus: unknown key; allowed duration, ramp, target$",
     ) as caught:
         executor_of(type="ramping-vus", stages=[{"duration": 10, "vus": 1}])
     assert caught.value.hint is None
