@@ -26,7 +26,7 @@ from redline.metrics import EndpointRecorder
 from redline.plan import Plan, RequestSpec
 from redline.plan._steps import OnFailure
 
-__all__ = ["Action", "ActionPicker", "Actions", "Step", "build_actions"]
+__all__ = ["Action", "ActionPicker", "Program", "Step", "build_actions"]
 
 #: Outcome recorded when the status or another check does not pass.
 CHECK_FAILED = "check_failed"
@@ -52,6 +52,8 @@ class Action:
     checks: tuple[Check, ...] = ()
     #: How to render the request per send (placeholders, cookies), or None.
     template: RequestTemplate | None = None
+    #: The plan's steps and cookie setting, shared by every action of the plan.
+    program: Program | None = None
     #: True when there is nothing to judge but the status (no checks, no extraction).
     plain: bool = False
 
@@ -98,6 +100,7 @@ class Action:
             slot=self.slot,
             checks=self.checks,
             template=self.template,
+            program=self.program,
         )
 
 
@@ -112,23 +115,16 @@ class Step:
     stop_on_failure: bool
 
 
-class Actions(list[Action]):
-    """The plan's actions, one per request in plan order, and how VUs run them.
+@dataclass(slots=True)
+class Program:
+    """How VUs run a plan's actions: its steps (empty: a weighted pick) and cookies."""
 
-    Attributes:
-        steps: the plan's ``[[steps]]``, in order; empty for a weighted mix.
-        cookies: whether each VU keeps a cookie jar.
-    """
-
-    def __init__(
-        self, actions: Sequence[Action], *, steps: Sequence[Step] = (), cookies: bool = False
-    ) -> None:
-        super().__init__(actions)
-        self.steps = tuple(steps)
-        self.cookies = cookies
+    steps: tuple[Step, ...] = ()
+    #: Whether each VU keeps a cookie jar.
+    cookies: bool = False
 
 
-def build_actions(plan: Plan, *, keep_bodies: bool = False) -> Actions:
+def build_actions(plan: Plan, *, keep_bodies: bool = False) -> list[Action]:
     """Prepare every request of ``plan`` once, before the load starts.
 
     Args:
@@ -154,7 +150,10 @@ def build_actions(plan: Plan, *, keep_bodies: bool = False) -> Actions:
         )
         for step in plan.steps
     ]
-    return Actions(actions, steps=steps, cookies=plan.cookies)
+    program = Program(steps=tuple(steps), cookies=plan.cookies)
+    for action in actions:
+        action.program = program
+    return actions
 
 
 def _build_action(
@@ -206,10 +205,14 @@ class ActionPicker:
     def __init__(self, actions: Sequence[Action], weights: Sequence[int], *, seed: int) -> None:
         self._table = [a for a, w in zip(actions, weights, strict=True) for _ in range(w)]
         self._random = random.Random(seed)
+        program = actions[0].program if actions else None
+        steps = program.steps if program is not None else ()
+        if not all(any(step.action is a for a in actions) for step in steps):
+            steps = ()  # a picker over some of the plan's requests (one of its scenarios)
         #: The plan's steps (empty: one weighted pick per iteration).
-        self.steps: tuple[Step, ...] = actions.steps if isinstance(actions, Actions) else ()
+        self.steps: tuple[Step, ...] = steps
         #: Whether each VU keeps a cookie jar.
-        self.cookies = isinstance(actions, Actions) and actions.cookies
+        self.cookies = program is not None and program.cookies
         #: Whether VUs need more than the plain hot path (see the module glossary).
         self.flow = bool(self.steps) or self.cookies or any(_needs_flow(a) for a in actions)
         first = self.steps[0].action if self.steps else None
