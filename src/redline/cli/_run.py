@@ -17,7 +17,7 @@ from redline.cli._exit import ExitCode
 from redline.diagnose import analyze_run
 from redline.errors import ConfigError
 from redline.load import LoadRunner, RunResult, RunStatus
-from redline.plan import Plan, load_plan, load_python_scenario, plan_from_flags
+from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
 from redline.report import LiveView, render_summary, render_test_report, write_results
 
 __all__ = ["run"]
@@ -36,6 +36,8 @@ def _parse_headers(headers: list[str]) -> dict[str, str]:
 #: How a target that is a file is read, by its suffix; anything else is a URL.
 PLAN_LOADERS: dict[str, Callable[[Path], Plan]] = {
     ".toml": load_plan,
+    ".yaml": load_yaml_plan,
+    ".yml": load_yaml_plan,
     ".py": load_python_scenario,
 }
 

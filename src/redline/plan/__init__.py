@@ -66,11 +66,11 @@ from redline.plan._executors import (
 )
 from redline.plan._flags import plan_from_flags
 from redline.plan._plan import DEFAULT_SCENARIO, Plan, ScenarioRun
-from redline.plan._scenarios import ScenarioConfig
 from redline.plan._python import load_python_scenario, scenario_iteration
 from redline.plan._ramp import EXPONENTIAL_FLOOR, Ramp, RampCurve
 from redline.plan._request import RequestSpec
 from redline.plan._rows import DataFormat, DataRows, read_rows
+from redline.plan._scenarios import ScenarioConfig
 from redline.plan._scope import (
     Environment,
     check_scope,
@@ -101,6 +101,7 @@ from redline.plan._threshold import Comparison, Metric, Threshold, parse_thresho
 from redline.plan._toml import load_plan
 from redline.plan._units import format_duration, format_rate, parse_duration, parse_rate
 from redline.plan._validation import plan_from_mapping, validate
+from redline.plan._yaml import load_yaml_plan
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -184,6 +185,7 @@ __all__ = [
     "format_rate",
     "is_loopback",
     "load_plan",
+    "load_yaml_plan",
     "load_python_scenario",
     "load_shape",
     "parse_duration",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from redline.errors import ConfigError
 from redline.plan._data import anchor_data_files
@@ -46,18 +48,26 @@ def load_plan(path: Path) -> Plan:
         plan = load_plan(Path("checkout.toml"))
         plan.validate_scope()
     """
+    text = read_plan_text(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(path, exc) from None
+    return plan_from_file_data(data, path)
+
+
+def read_plan_text(path: Path) -> str:
+    """A plan file's text; a ConfigError names the file when it cannot be read as UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise ConfigError(
             f"{path}: cannot read: {exc.strerror or exc}", hint="check the plan file's path"
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(path, exc) from None
-    # Test-data files are named relative to the plan file, not the working directory.
-    data = anchor_data_files(data, path.parent)
-    return plan_from_mapping(data, source=str(path))
+
+
+def plan_from_file_data(data: Mapping[str, Any], path: Path) -> Plan:
+    """Validate a plan file's parsed data; its test-data files are relative to it."""
+    return plan_from_mapping(anchor_data_files(data, path.parent), source=str(path))
