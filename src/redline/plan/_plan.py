@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Annotated, Self
 
 from pydantic import (
@@ -19,12 +21,16 @@ from redline.plan._data import Feeders, Generators
 from redline.plan._executors import (
     ConstantArrivalRateConfig,
     ConstantVusConfig,
+    DiurnalConfig,
     ExecutorConfig,
+    LoadModel,
     RampingArrivalRateConfig,
+    ShapeConfig,
 )
 from redline.plan._phases import executor_for_shape, phases_of_executor, with_volume_bodies
 from redline.plan._problem import Problem, short
 from redline.plan._request import RequestSpec
+from redline.plan._scenarios import ScenarioConfig, check_scenarios
 from redline.plan._scope import (
     Environment,
     check_scope,
@@ -34,8 +40,8 @@ from redline.plan._scope import (
 )
 from redline.plan._section import PacingS, Section, TimeoutS, Workers
 from redline.plan._steps import StepSpec
-from redline.plan._test_types import JudgedWindow, Phase, TestConfig
 from redline.plan._template import PLACEHOLDER_START, origin_of
+from redline.plan._test_types import JudgedWindow, Phase, TestConfig
 from redline.plan._think import ConstantThinkTimeConfig, ThinkTimeField
 from redline.plan._threshold import Threshold, threshold_from_text
 from redline.plan._units import format_duration
@@ -48,7 +54,10 @@ DEFAULT_REQUEST_TIMEOUT_S = 60.0
 DEFAULT_VUS = 1
 DEFAULT_DURATION_S = 10.0
 #: The executors of the closed model, where think time and pacing apply.
-CLOSED_EXECUTORS = ("constant-vus", "ramping-vus", "per-vu-iterations", "shared-iterations")
+CLOSED_EXECUTORS = (
+    "constant-vus, ramping-vus, per-vu-iterations, shared-iterations, "
+    "and shape or diurnal with model 'vus'"
+)
 
 
 def _threshold(raw: object) -> Threshold:
@@ -83,12 +92,47 @@ Host = Annotated[str, BeforeValidator(_host)]
 BaseUrl = Annotated[str, BeforeValidator(_base_url)]
 
 
+#: The name of the one scenario of a plan without ``[scenarios]``.
+DEFAULT_SCENARIO = "default"
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario as the engine runs it: its executor, its requests, its start."""
+
+    name: str
+    executor: ExecutorConfig
+    requests: list[RequestSpec]
+    start_time_s: float
+
+
+def shifted(phase: Phase, scenario: str, start_time_s: float) -> Phase:
+    """``phase`` of ``scenario``, moved to the scenario's start and named after it."""
+    return dataclasses.replace(
+        phase,
+        name=f"{scenario}: {phase.name}",
+        start_s=phase.start_s + start_time_s,
+        end_s=phase.end_s + start_time_s,
+    )
+
+
 def _default_executor() -> ConstantVusConfig:
     return ConstantVusConfig(vus=DEFAULT_VUS, duration_s=DEFAULT_DURATION_S)
 
 
 def _no_think_time() -> ConstantThinkTimeConfig:
     return ConstantThinkTimeConfig(value_s=0.0)
+
+
+def _rate_driven(executor: ExecutorConfig) -> str | None:
+    """How an open-model executor is written (its VUs neither pause nor pace), else None."""
+    if isinstance(executor, ConstantArrivalRateConfig | RampingArrivalRateConfig):
+        return repr(executor.type)
+    if isinstance(executor, ShapeConfig | DiurnalConfig) and (
+        executor.model is LoadModel.ARRIVAL_RATE
+    ):
+        return f"{executor.type!r} with model {executor.model.value!r}"
+    return None
 
 
 class Plan(Section):
@@ -144,6 +188,9 @@ class Plan(Section):
     #: A test type (load, stress, spike, ...) that derives the executor's stages,
     #: unless ``executor`` is given too (explicit stages win).
     test: TestConfig | None = None
+    #: Several scenarios, each with its own requests, executor and start time;
+    #: then the plan gives no ``executor`` or ``test`` of its own.
+    scenarios: dict[str, ScenarioConfig] = {}
     #: True when ``executor`` was derived from ``test`` rather than given.
     _executor_from_test: bool = PrivateAttr(default=False)
     #: The Python scenario file whose iteration function the VUs run, if any
@@ -166,6 +213,20 @@ class Plan(Section):
         if not requests:
             raise Problem("[] is empty; give at least one [[requests]] entry with a name and url")
         return requests
+
+    @model_validator(mode="after")
+    def _check_scenarios(self) -> Self:
+        if not self.scenarios:
+            return self
+        for key in ("executor", "test"):
+            if key in self.model_fields_set:
+                raise Problem(
+                    "is given with [scenarios]; each scenario has its own executor "
+                    "(remove it, or the scenarios)",
+                    at=(key,),
+                )
+        check_scenarios(self.scenarios, [spec.name for spec in self.requests])
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -266,10 +327,11 @@ class Plan(Section):
                 hint="pacing already spaces a VU's iterations: remove think_time, "
                 "or remove pacing to pause after each iteration instead",
             )
-        if isinstance(self.executor, ConstantArrivalRateConfig | RampingArrivalRateConfig):
+        rate_driven = _rate_driven(self.executor)
+        if rate_driven is not None:
             raise Problem(
-                f"{pacing} is given with {self.executor.type!r}, which starts iterations "
-                f"at a rate; allowed with {', '.join(CLOSED_EXECUTORS)}",
+                f"{pacing} is given with {rate_driven}, which starts iterations at a rate; "
+                f"allowed with {CLOSED_EXECUTORS}",
                 at=("pacing",),
             )
         return self
@@ -288,13 +350,38 @@ class Plan(Section):
         check_scope((spec.url for spec in self.requests), self.allowed_hosts)
 
     def planned_duration_s(self) -> float:
-        """How long the load is planned to last (the executor's :meth:`planned_duration_s`)."""
+        """How long the load is planned to last: the executor's, or the last scenario's end."""
+        if self.scenarios:
+            return max(s.planned_end_s() for s in self.scenarios.values())
         return self.executor.planned_duration_s()
 
+    def runs(self) -> list[ScenarioRun]:
+        """What the engine runs: one entry per scenario (one for a plain plan)."""
+        if not self.scenarios:
+            return [ScenarioRun(DEFAULT_SCENARIO, self.executor, list(self.requests), 0.0)]
+        by_name = {spec.name: spec for spec in self.requests}
+        return [
+            ScenarioRun(
+                name,
+                scenario.executor,
+                [by_name[r] for r in scenario.requests]
+                if scenario.requests
+                else list(self.requests),
+                scenario.start_time_s,
+            )
+            for name, scenario in self.scenarios.items()
+        ]
+
     def phases(self) -> list[Phase]:
-        """The run's named spans: the test type's, or one per stage of the executor."""
+        """The run's named spans: the test type's, one per stage, or per scenario and stage."""
         if self.test is not None and self._executor_from_test:
             return self.test.shape().phases
+        if self.scenarios:
+            return [
+                shifted(phase, run.name, run.start_time_s)
+                for run in self.runs()
+                for phase in phases_of_executor(run.executor)
+            ]
         return phases_of_executor(self.executor)
 
     def judged_windows(self) -> list[JudgedWindow]:
