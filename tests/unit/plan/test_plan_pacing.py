@@ -17,11 +17,24 @@ CLOSED = [
     {"type": "ramping-vus", "stages": [{"duration": "10s", "target": 2}]},
     {"type": "per-vu-iterations", "vus": 2, "iterations": 5},
     {"type": "shared-iterations", "vus": 2, "iterations": 5},
+    {"type": "diurnal", "min": 1, "max": 5, "period": "1m", "duration": "1m"},
 ]
 OPEN = [
     {"type": "constant-arrival-rate", "rate": 10, "duration": "10s"},
     {"type": "ramping-arrival-rate", "stages": [{"duration": "10s", "target": 10}]},
 ]
+DIURNAL_RATE = {
+    "type": "diurnal",
+    "model": "arrival-rate",
+    "min": 1,
+    "max": 5,
+    "period": "1m",
+    "duration": "1m",
+}
+ALLOWED = (
+    "allowed with constant-vus, ramping-vus, per-vu-iterations, shared-iterations, "
+    "and shape or diurnal with model 'vus'"
+)
 
 
 def plan_data(**overrides: Any) -> dict[str, Any]:
@@ -79,7 +92,16 @@ def test_refuses_pacing_with_an_arrival_rate(executor: dict[str, Any]) -> None:
         plan_from_mapping(plan_data(pacing="2s", executor=executor))
     assert str(caught.value) == (
         f"pacing: '2s' is given with {executor['type']!r}, which starts iterations at a rate; "
-        "allowed with constant-vus, ramping-vus, per-vu-iterations, shared-iterations"
+        + ALLOWED
+    )
+
+
+def test_refuses_pacing_with_a_diurnal_arrival_rate() -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan_from_mapping(plan_data(pacing="2s", executor=DIURNAL_RATE))
+    assert str(caught.value) == (
+        "pacing: '2s' is given with 'diurnal' with model 'arrival-rate', "
+        "which starts iterations at a rate; " + ALLOWED
     )
 
 
