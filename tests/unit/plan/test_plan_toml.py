@@ -136,7 +136,8 @@ def test_an_invalid_plan_names_the_file_and_key(tmp_path: Path) -> None:
 def test_a_typo_is_an_error_not_ignored(tmp_path: Path) -> None:
     path = write(tmp_path, EXAMPLE.replace("weight = 3", "wieght = 3"))
     with pytest.raises(
-        ConfigError, match=r": requests\[0\]\.wieght: unknown key; allowed body, checks, expect_status, "
+        ConfigError,
+        match=r": requests\[0\]\.wieght: unknown key; allowed body, checks, expect_status, ",
     ) as caught:
         load_plan(path)
     assert caught.value.hint == "did you mean 'weight'?"
