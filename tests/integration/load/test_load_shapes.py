@@ -1,0 +1,211 @@
+"""Load shapes seen from the server: ``redline run`` on a plan against a loopback
+server that timestamps every request; arrivals are counted per second from the first.
+
+Bounds allow for late timers on a busy machine (a few arrivals slip across a
+second's edge) and, for Poisson arrivals, for chance (4 standard deviations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from redline.plan import DiurnalCurve, Ramp, RampCurve
+
+READY_TIMEOUT_S = 5.0
+RUN_TIMEOUT_S = 30.0
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+class StampServer:
+    """HTTP/1.1 on 127.0.0.1, port 0, in a thread: answers at once, keeps each
+    request's monotonic arrival time (seconds)."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="stamp-server", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(READY_TIMEOUT_S):
+            raise RuntimeError("the stamp server did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(READY_TIMEOUT_S)
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await self._stop.wait()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                self.arrivals.append(time.monotonic())
+                writer.write(RESPONSE)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def per_second(self) -> list[int]:
+        """Arrivals in each second since the first arrival."""
+        first = min(self.arrivals)
+        counts = [0] * (int(max(self.arrivals) - first) + 1)
+        for t in self.arrivals:
+            counts[int(t - first)] += 1
+        return counts
+
+
+@pytest.fixture
+def server() -> Iterator[StampServer]:
+    stamp = StampServer()
+    stamp.start()
+    try:
+        yield stamp
+    finally:
+        stamp.stop()
+
+
+def run_plan(tmp_path: Path, server: StampServer, executor: str) -> dict[str, object]:
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        f'base_url = "http://127.0.0.1:{server.port}"\nworkers = 2\n'
+        f'[executor]\n{executor}\n[[requests]]\nname = "home"\nurl = "/"\n'
+    )
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "redline", "run", str(plan), "--quiet", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, object] = json.loads(out.read_text())
+    return data
+
+
+def assert_follows(counts: list[int], expected: list[float], *, slack: float) -> None:
+    """Each second's count is within ``slack`` x sqrt(expected) + 5 of the curve."""
+    assert len(counts) == len(expected), (counts, expected)
+    for second, (got, want) in enumerate(zip(counts, expected, strict=True)):
+        assert abs(got - want) <= slack * math.sqrt(want) + 5, (second, counts, expected)
+
+
+def test_an_exponential_ramp_grows_geometrically(server: StampServer, tmp_path: Path) -> None:
+    run_plan(
+        tmp_path,
+        server,
+        'type = "ramping-arrival-rate"\n'
+        'stages = [{ duration = "10s", target = "300/s", ramp = "exponential" }]',
+    )
+    curve = RampCurve(Ramp.EXPONENTIAL, 0, 300, 10)
+    assert len(server.arrivals) == math.ceil(curve.amount_by(10))  # 482, every one sent
+    expected = [curve.amount_by(s + 1) - curve.amount_by(s) for s in range(10)]
+    # Uniform arrivals: only late timers move one across a second's edge.
+    assert_follows(server.per_second(), expected, slack=0.5)
+    counts = server.per_second()
+    growth = [counts[s + 1] / counts[s] for s in range(6, 9)]
+    assert all(1.6 <= g <= 1.95 for g in growth), counts  # x1.77 a second, not +30/s
+
+
+def test_poisson_arrivals_at_a_constant_rate(server: StampServer, tmp_path: Path) -> None:
+    run_plan(
+        tmp_path,
+        server,
+        'type = "constant-arrival-rate"\nrate = "300/s"\nduration = "10s"\narrivals = "poisson"',
+    )
+    assert abs(len(server.arrivals) - 3000) <= 4 * math.sqrt(3000)
+    assert_follows(server.per_second()[:10], [300.0] * 10, slack=4)
+    times = sorted(server.arrivals)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    cv = statistics.pstdev(gaps) / statistics.fmean(gaps)
+    assert 0.85 <= cv <= 1.25  # exponential gaps; evenly spaced ones give about 0.1
+
+
+def test_a_diurnal_rate_rises_and_falls(server: StampServer, tmp_path: Path) -> None:
+    run_plan(
+        tmp_path,
+        server,
+        'type = "diurnal"\nmodel = "arrival-rate"\nmin = "20/s"\nmax = "200/s"\n'
+        'period = "10s"\nduration = "10s"',
+    )
+    curve = DiurnalCurve(low=20, high=200, period_s=10)
+    assert len(server.arrivals) == 1100  # the mean, 110/s, for 10 s
+    expected = [curve.amount_by(s + 1) - curve.amount_by(s) for s in range(10)]
+    assert_follows(server.per_second(), expected, slack=0.5)
+
+
+SHAPES_PY = """
+def waves(t_s):
+    if t_s >= 10:
+        return None
+    if 4 <= t_s < 6:
+        return 250.0
+    return 50.0 if t_s < 4 else 100.0
+
+
+def too_many(t_s):
+    return 5 if t_s < 4 else 25
+"""
+
+
+def test_a_rate_shape_is_followed_until_it_returns_none(
+    server: StampServer, tmp_path: Path
+) -> None:
+    (tmp_path / "shapes.py").write_text(SHAPES_PY)
+    run_plan(
+        tmp_path,
+        server,
+        f'type = "shape"\nshape = "{tmp_path / "shapes.py"}:waves"\nmodel = "arrival-rate"\n'
+        'max_rate = "300/s"\nduration = "30s"',
+    )
+    assert len(server.arrivals) == 4 * 50 + 2 * 250 + 4 * 100
+    expected = [50.0] * 4 + [250.0] * 2 + [100.0] * 4
+    assert_follows(server.per_second(), expected, slack=0.5)
+
+
+def test_a_vu_shape_out_of_bounds_ends_the_run_with_its_error(
+    server: StampServer, tmp_path: Path
+) -> None:
+    (tmp_path / "shapes.py").write_text(SHAPES_PY)
+    shape = f"{tmp_path / 'shapes.py'}:too_many"
+    results = run_plan(
+        tmp_path,
+        server,
+        f'type = "shape"\nshape = "{shape}"\nmax_vus = 20\nduration = "20s"',
+    )
+    run = results["run"]
+    assert isinstance(run, dict)
+    errors = run["script_errors"]
+    assert list(errors) == [
+        f"shape {shape!r} returned 25 at t=4.0s; allowed a whole number of VUs 0..20 "
+        "(max_vus) or None to end the run"
+    ]
+    assert max(server.arrivals) - min(server.arrivals) < 6  # stopped at 4 s, not 20 s
