@@ -356,4 +356,10 @@ def test_the_diurnal_inverse_finds_the_time_again(
 ) -> None:
     curve = DiurnalCurve(low=low, high=low + spread, period_s=period_s)
     t_s = period_s * fraction
-    assert curve.time_to(curve.amount_by(t_s)) == pytest.approx(t_s, rel=1e-7, abs=1e-6)
+    amount = curve.amount_by(t_s)
+    found = curve.time_to(amount)
+    # Where the rate is ~0 (low = 0, at a whole period) the integral is flat and
+    # many times share one amount: the amount must match; the time where it is steep.
+    assert curve.amount_by(found) == pytest.approx(amount, rel=1e-9, abs=1e-6)
+    if curve.level_at(t_s) > 1e-3 * spread:
+        assert found == pytest.approx(t_s, rel=1e-7, abs=1e-6)
