@@ -66,7 +66,7 @@ def phase_stats(series: RunSeries, phase: Phase, ran_s: float) -> PhaseStats | N
     if seconds is None:
         return None
     first, last = seconds
-    stats = series.window(first, last)
+    stats = _window(series, first, last, phase.requests)
     span_s = float(last - first + 1)
     return PhaseStats(
         phase=phase,
@@ -78,18 +78,20 @@ def phase_stats(series: RunSeries, phase: Phase, ran_s: float) -> PhaseStats | N
         p99_us=_percentile(stats, 99.0),
         bytes_in_per_s=stats.bytes_in / span_s,
         bytes_out_per_s=stats.bytes_out / span_s,
-        steady_from_s=steady_from_s(series, first, last),
+        steady_from_s=steady_from_s(series, first, last, phase.requests),
         covered_end_s=round(covered_end_s, 3),
     )
 
 
-def steady_from_s(series: RunSeries, first: int, last: int) -> int | None:
+def steady_from_s(
+    series: RunSeries, first: int, last: int, requests: tuple[str, ...] = ()
+) -> int | None:
     """The first second from which every rolling window's rate is within tolerance.
 
     The reference is the median per-second rate of ``first..last``; None when
     the span is shorter than one window or never settles.
     """
-    rates = [series.at(s).count for s in range(first, last + 1)]
+    rates = [_window(series, s, s, requests).count for s in range(first, last + 1)]
     if len(rates) < STEADY_WINDOW_S:
         return None
     reference = statistics.median(rates)
@@ -106,6 +108,16 @@ def steady_from_s(series: RunSeries, first: int, last: int) -> int | None:
         else:
             settled = None
     return None if settled is None else first + settled
+
+
+def _window(series: RunSeries, first: int, last: int, requests: tuple[str, ...]) -> IntervalStats:
+    """``first..last`` merged over ``requests`` (every request when empty)."""
+    if not requests:
+        return series.window(first, last)
+    merged = IntervalStats(endpoint=", ".join(requests), second=first, duration_s=last - first + 1)
+    for name in requests:
+        merged.merge(series.window(first, last, name))
+    return merged
 
 
 def _percentile(stats: IntervalStats, percentile: float) -> int:

@@ -7,6 +7,8 @@ with an explicit executor still gets phases, one per stage
 
 from __future__ import annotations
 
+import dataclasses
+
 from redline.plan._executors import (
     ExecutorConfig,
     RampingArrivalRateConfig,
@@ -46,11 +48,19 @@ def executor_for_shape(test: TestConfig) -> ExecutorConfig:
 
 def phases_of_executor(executor: ExecutorConfig) -> list[Phase]:
     """One phase per stage (ramp-up, hold or ramp-down), or one hold for a constant load."""
+    unit = "/s" if _is_rate(executor) else "VUs"
     if isinstance(executor, RampingVusConfig | RampingArrivalRateConfig):
-        return _phases_of_stages(executor)
-    duration_s = executor.planned_duration_s()
-    level = float(getattr(executor, "vus", getattr(executor, "rate_per_s", 0.0)))
-    return [_hold("steady", 0.0, duration_s, level)]
+        phases = _phases_of_stages(executor)
+    else:
+        duration_s = executor.planned_duration_s()
+        level = float(getattr(executor, "vus", getattr(executor, "rate_per_s", 0.0)))
+        phases = [_hold("steady", 0.0, duration_s, level)]
+    return [dataclasses.replace(p, unit=unit) for p in phases]
+
+
+def _is_rate(executor: ExecutorConfig) -> bool:
+    """Whether the executor's level is an arrival rate (the open model)."""
+    return "arrival-rate" in executor.type or getattr(executor, "model", None) == "arrival-rate"
 
 
 def _phases_of_stages(executor: RampingVusConfig | RampingArrivalRateConfig) -> list[Phase]:

@@ -106,13 +106,14 @@ class ScenarioRun:
     start_time_s: float
 
 
-def shifted(phase: Phase, scenario: str, start_time_s: float) -> Phase:
-    """``phase`` of ``scenario``, moved to the scenario's start and named after it."""
+def shifted(phase: Phase, run: ScenarioRun) -> Phase:
+    """``phase`` of scenario ``run``: named after it, at its start, of its requests only."""
     return dataclasses.replace(
         phase,
-        name=f"{scenario}: {phase.name}",
-        start_s=phase.start_s + start_time_s,
-        end_s=phase.end_s + start_time_s,
+        name=f"{run.name}: {phase.name}",
+        start_s=phase.start_s + run.start_time_s,
+        end_s=phase.end_s + run.start_time_s,
+        requests=tuple(spec.name for spec in run.requests),
     )
 
 
@@ -378,7 +379,7 @@ class Plan(Section):
             return self.test.shape().phases
         if self.scenarios:
             return [
-                shifted(phase, run.name, run.start_time_s)
+                shifted(phase, run)
                 for run in self.runs()
                 for phase in phases_of_executor(run.executor)
             ]

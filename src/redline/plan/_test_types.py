@@ -21,6 +21,7 @@ Each shape is a pure function of the :class:`TestConfig` (one per type, in
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from collections.abc import Callable
@@ -136,6 +137,10 @@ class Phase:
     end_s: float
     level: float
     warmup_s: float = 0.0
+    #: What ``level`` counts: ``"VUs"`` or ``"/s"`` (an arrival rate).
+    unit: str = "VUs"
+    #: The requests whose figures are the phase's (a scenario's); empty: every request.
+    requests: tuple[str, ...] = ()
 
     @property
     def steady_start_s(self) -> float:
@@ -150,7 +155,9 @@ class Phase:
             "start_s": self.start_s,
             "end_s": self.end_s,
             "level": self.level,
+            "unit": self.unit,
             "warmup_s": self.warmup_s,
+            "requests": list(self.requests),
         }
 
 
@@ -281,7 +288,9 @@ class TestConfig(Section):
 
     def shape(self) -> Shape:
         """The stages and phases of this test (pure; nothing runs)."""
-        return SHAPES[self.type](self)
+        shape = SHAPES[self.type](self)
+        phases = [dataclasses.replace(p, unit=self.unit) for p in shape.phases]
+        return dataclasses.replace(shape, phases=phases)
 
 
 class _Builder:

@@ -34,7 +34,7 @@ def _phase_table(report: TestReport) -> Table:
         row = [
             phase.name,
             f"{round(phase.steady_start_s, 1):g}–{round(stats.covered_end_s, 1):g}s",
-            _level(phase.level, report.unit),
+            _level(phase.level, phase.unit),
             f"{stats.rps:,.1f}",
             f"{stats.error_rate:.2%}",
             format_latency(stats.p50_us),

@@ -151,3 +151,45 @@ def test_analyze_run_gives_soak_drift_and_baseline_spread() -> None:
     assert [round(s.rps) for s in report.steps()] == [100, 120]
     assert report.repeat_spread["rps"].median == pytest.approx(110)
     assert report.repeat_spread["rps"].cv > 0
+
+
+def test_a_scenario_phase_counts_only_its_own_requests() -> None:
+    series = RunSeries()
+    from tests.unit.diagnose.series_builder import second_of
+
+    for second in range(10):
+        series.add(second_of(second, 100, 1_000))  # endpoint "a"
+        other = second_of(second, 7, 9_000)
+        other.endpoint = "b"
+        series.add(other)
+    mine = Phase("buyers: steady", PhaseKind.HOLD, 0, 10, 7, requests=("b",), unit="/s")
+    stats = phase_stats(series, mine, ran_s=10)
+    assert stats is not None
+    assert stats.rps == pytest.approx(7)
+    assert stats.p50_us == pytest.approx(9_000, rel=0.001)
+    everything = phase_stats(series, Phase("all", PhaseKind.HOLD, 0, 10, 1), ran_s=10)
+    assert everything is not None
+    assert everything.rps == pytest.approx(107)
+
+
+def test_plan_phases_of_scenarios_carry_their_requests_and_unit() -> None:
+    plan = Plan.model_validate(
+        {
+            "base_url": "http://127.0.0.1:8080",
+            "requests": [{"name": "a", "url": "/a"}, {"name": "b", "url": "/b"}],
+            "scenarios": {
+                "browse": {
+                    "requests": ["a"],
+                    "executor": {"type": "constant-vus", "vus": 2, "duration": "10s"},
+                },
+                "buy": {
+                    "requests": ["b"],
+                    "executor": {"type": "constant-arrival-rate", "rate": "5/s", "duration": "10s"},
+                },
+            },
+        }
+    )
+    assert [(p.name, p.requests, p.unit, p.level) for p in plan.phases()] == [
+        ("browse: steady", ("a",), "VUs", 2.0),
+        ("buy: steady", ("b",), "/s", 5.0),
+    ]
