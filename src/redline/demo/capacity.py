@@ -32,6 +32,14 @@ _OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
 
 
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip() or b"0")
+    return 0
+
+
 class CapacityServer:
     """See the module docstring. Start with :func:`capacity_server`."""
 
@@ -83,6 +91,7 @@ class CapacityServer:
     ) -> None:
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
+                await reader.readexactly(_content_length(head))  # the body, unread
                 now = time.monotonic()
                 self.arrivals.append(now)
                 path = head.split(b" ", 2)[1].decode("latin-1")
