@@ -203,7 +203,8 @@ class User:
     """One simulated user of a type: its tasks share ``variables`` and its requests.
 
     Subclass it, mark ``async`` methods with :func:`task`, and register the class
-    with :meth:`Scenario.user`. ``on_start`` runs once per VU, before its first task.
+    with :meth:`Scenario.user`. ``on_start`` runs once per VU, before its first task;
+    ``on_stop`` once as it leaves.
     """
 
     def __init__(self, session: Session) -> None:
@@ -226,6 +227,17 @@ class User:
 
     async def on_start(self) -> None:
         """Runs once per VU before its first task (log in, fetch a token...)."""
+
+    async def on_stop(self) -> None:
+        """Runs once as the VU leaves the run (log out...), if it ran ``on_start``.
+
+        It runs when the VU leaves on schedule (the end of the duration, a
+        ramp-down, its iterations done) in a closed-model executor; not when
+        the run is interrupted or cut off at the end of its graceful stop.
+        """
+
+    def _wants_stop(self) -> bool:
+        return self._started and type(self).on_stop is not User.on_stop
 
     async def _run_one(self) -> None:
         if not self._started:

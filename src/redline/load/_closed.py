@@ -94,6 +94,8 @@ class ClosedExecutor(FinishLine):
         self._ctx = ctx
         self._schedule = schedule
         self._vus: set[VirtualUser] = set()
+        #: Retired VUs still finishing their last requests (a user's on_stop).
+        self._leaving: set[VirtualUser] = set()
         self._retiring = 0
         self._start_ns = 0
         self._stopping = False
@@ -222,13 +224,18 @@ class ClosedExecutor(FinishLine):
             self._begin(vu, due_ns)
 
     def _retire(self, vu: VirtualUser) -> None:
-        vu.close()
         self._vus.discard(vu)
         self._due_ns.pop(vu, None)
         wait = self._waits.pop(vu, None)
         if wait is not None:
             wait.cancel()
-        if not self._vus and (self._stopping or self._counted):
+        # A VU may run a last request or two before it leaves (a user's on_stop).
+        self._leaving.add(vu)
+        vu.leave(lambda: self._gone(vu))
+
+    def _gone(self, vu: VirtualUser) -> None:
+        self._leaving.discard(vu)
+        if not self._vus and not self._leaving and (self._stopping or self._counted):
             self._settle(StopReason.COMPLETED)
 
     def _settle(self, reason: StopReason) -> None:
@@ -240,7 +247,7 @@ class ClosedExecutor(FinishLine):
         self._stopping = True
         for vu in [v for v in self._vus if not v.busy]:
             self._retire(vu)
-        if not self._vus:
+        if not self._vus and not self._leaving:
             self._settle(StopReason.COMPLETED)
             return
         clock = self._ctx.clock
@@ -252,10 +259,11 @@ class ClosedExecutor(FinishLine):
 
     def _cut_off(self, reason: StopReason) -> None:
         self._stopping = True
-        for vu in self._vus:
+        for vu in [*self._vus, *self._leaving]:
             if vu.abort():
                 self.counters.interrupted += 1
         self._vus.clear()
+        self._leaving.clear()
         for wait in self._waits.values():
             wait.cancel()
         self._waits.clear()

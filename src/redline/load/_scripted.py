@@ -29,7 +29,7 @@ SCRIPT_ERROR = "script_error"
 class ScriptedUser(VirtualUser):
     """A VU whose iterations are a scenario's ``async`` function."""
 
-    __slots__ = ("_actions", "_coro", "_first", "_pending", "_script", "_session")
+    __slots__ = ("_actions", "_coro", "_first", "_on_gone", "_pending", "_script", "_session")
 
     def __init__(
         self,
@@ -50,6 +50,8 @@ class ScriptedUser(VirtualUser):
         self._first = False
         #: The last response, recorded once the script has had its say (checks).
         self._pending: tuple[Action, int, int, Response, int] | None = None
+        #: Set while the user's on_stop runs: called once it has, as the VU leaves.
+        self._on_gone: Callable[[], None] | None = None
 
     def start_iteration(self, intended_ns: int, now_ns: int) -> None:
         self._intended_ns = intended_ns
@@ -86,6 +88,19 @@ class ScriptedUser(VirtualUser):
             self._send(action, now)
         else:
             self._wait_for(yielded)
+
+    def leave(self, on_gone: Callable[[], None]) -> None:
+        """Leave the run; a user type's ``on_stop`` runs first, with requests if it likes."""
+        user = self._session.user
+        if user is None or not user._wants_stop():
+            super().leave(on_gone)
+            return
+        self._on_gone = on_gone
+        self.busy = True
+        self._first = True
+        self._intended_ns = self._now()
+        self._coro = user.on_stop()
+        self._step(None)
 
     def _wait_for(self, yielded: object) -> None:
         """Wait for something the script awaited that is not a request."""
@@ -148,6 +163,12 @@ class ScriptedUser(VirtualUser):
         self._flush(error)
         self._coro = None
         self.done_ns = self._now()
+        on_gone = self._on_gone
+        if on_gone is not None:  # that was on_stop: the VU leaves now
+            self._on_gone = None
+            self.close()
+            on_gone()
+            return
         self._finish()
 
 

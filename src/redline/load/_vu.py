@@ -251,3 +251,9 @@ class VirtualUser:
     def close(self) -> None:
         """Release the connections of an idle VU."""
         self.abort()
+
+    def leave(self, on_gone: Callable[[], None]) -> None:
+        """Leave the run: close at once and call ``on_gone`` (a scripted user may run
+        its ``on_stop`` first)."""
+        self.close()
+        on_gone()

@@ -17,6 +17,7 @@ scenario = Scenario(
         {{"name": "browse", "url": "/browse"}},
         {{"name": "search", "url": "/search"}},
         {{"name": "buy", "url": "/buy"}},
+        {{"name": "logout", "url": "/logout"}},
     ],
     executor={{"type": "constant-vus", "vus": 8, "duration": "10s"}},
     workers=2,
@@ -27,6 +28,9 @@ scenario = Scenario(
 class Browser(User):
     async def on_start(self) -> None:
         await self.request("login")
+
+    async def on_stop(self) -> None:
+        await self.request("logout")
 
     @task(3)
     async def browse(self) -> None:
@@ -56,6 +60,7 @@ def test_user_types_follow_their_weights_and_tasks_theirs(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr  # failed checks are counted, not fatal
     # 8 VUs over 2 workers, 3:1 -> 6 browsers (each logs in once) and 2 buyers.
     assert paths["/login"] == 6
+    assert paths["/logout"] == 6  # each browser logs out once, as it leaves
     browsers = paths["/browse"] + paths["/search"]
     # Same latency for every path, so requests follow VUs: 6:2.
     assert 2.4 <= browsers / paths["/buy"] <= 3.6, paths

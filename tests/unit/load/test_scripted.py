@@ -168,3 +168,76 @@ def test_feeders_fill_the_session_before_each_iteration(
     vu.start_iteration(clock.now_ns(), clock.now_ns())
     assert not vu.busy
     assert seen == [b"1", b"2", b"3"]
+
+
+def _users_ctx(clock: FakeClock, server: FakeServer, users: list[Any]) -> Any:
+    from redline.scenario import users_iteration
+
+    plan = plan_from_mapping(PLAN)
+    actions = build_actions(plan, keep_bodies=True)
+    ctx = WorkerContext(
+        clock=clock,
+        picker=ActionPicker(actions, [1, 1], seed=1),
+        sweeper=TimeoutSweeper(clock, timeout_s=60),
+        connect_timeout_s=1,
+        connect=server.connect,  # type: ignore[arg-type]
+        user_factory=scripted_user_factory(
+            users_iteration(users), {a.request.name: a for a in actions}
+        ),
+    )
+    return ctx, actions
+
+
+def test_on_stop_runs_its_requests_before_the_executor_finishes(
+    clock: FakeClock, server: FakeServer
+) -> None:
+    from redline.scenario import User, task
+
+    class Visitor(User):
+        async def on_start(self) -> None:
+            await self.request("login")
+
+        @task()
+        async def look(self) -> None:
+            await self.request("home")
+
+        async def on_stop(self) -> None:
+            await self.request("login")  # stands in for a logout
+
+    ctx, actions = _users_ctx(clock, server, [(Visitor, 1)])
+    schedule = ClosedSchedule(vus_at=lambda _t: 3, duration_s=600, iterations_per_vu=4)
+    executor = ClosedExecutor(ctx, schedule)
+
+    async def main() -> None:
+        executor.start(clock.now_ns())
+        await executor.finished
+
+    asyncio.run(main())
+    stats = {a.request.name: a.recorder.snapshot_and_reset(0) for a in actions}
+    assert stats["home"].count == 3 * 4
+    assert stats["login"].count == 3 + 3  # on_start and on_stop, once per VU
+
+
+def test_on_stop_does_not_run_when_the_run_is_cut_off(clock: FakeClock, server: FakeServer) -> None:
+    from redline.scenario import User, task
+
+    stopped: list[int] = []
+
+    class Visitor(User):
+        @task()
+        async def look(self) -> None:
+            await self.request("home")
+
+        async def on_stop(self) -> None:
+            stopped.append(self.number)
+
+    ctx, _ = _users_ctx(clock, server, [(Visitor, 1)])
+    executor = ClosedExecutor(ctx, ClosedSchedule(vus_at=lambda _t: 2, duration_s=600))
+
+    async def main() -> None:
+        executor.start(clock.now_ns())
+        clock.call_at_ns(clock.now_ns() + NS_PER_MS * 500, executor.stop)
+        await executor.finished
+
+    asyncio.run(main())
+    assert stopped == []
