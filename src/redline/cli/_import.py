@@ -60,9 +60,9 @@ def _write(draft: PlanDraft, executor: dict[str, object], out: Path | None) -> N
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"--out: cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    count = len(draft.requests)
+    count, what = (len(draft.steps), "step") if draft.steps else (len(draft.requests), "request")
     Console(stderr=True).print(
-        f"wrote {escape(str(out))}: {count} request{'s' if count != 1 else ''} "
+        f"wrote {escape(str(out))}: {count} {what}{'s' if count != 1 else ''} "
         f"from {escape(draft.origin)}; run it with: redline run {escape(str(out))}",
         highlight=False,
         soft_wrap=True,
@@ -81,13 +81,32 @@ def har(
         bool,
         typer.Option("--include-static", help="Keep images, stylesheets, scripts and fonts."),
     ] = False,
+    mix: Annotated[
+        bool,
+        typer.Option("--mix", help="A weighted mix: each iteration picks one request (no steps)."),
+    ] = False,
+    no_think_time: Annotated[
+        bool, typer.Option("--no-think-time", help="No recorded pauses between the steps.")
+    ] = False,
+    no_chain: Annotated[
+        bool,
+        typer.Option("--no-chain", help="Send recorded values, not those of earlier responses."),
+    ] = False,
     vus: Vus = None,
     duration: Duration = None,
     iterations: Iterations = None,
 ) -> None:
-    """One request per recorded entry; base_url is the first entry's origin."""
+    """One step per recorded entry, in order, with the recorded pauses; base_url is the first
+    entry's origin."""
     executor = executor_table(vus=vus, duration=duration, iterations=iterations)
-    config = HarImportConfig(base_url=base_url, keep_auth=keep_auth, include_static=include_static)
+    config = HarImportConfig(
+        base_url=base_url,
+        keep_auth=keep_auth,
+        include_static=include_static,
+        mix=mix,
+        think_time=not no_think_time,
+        chain=not no_chain,
+    )
     _write(import_har(read_text(file), source=str(file), config=config), executor, out)
 
 

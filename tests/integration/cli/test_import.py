@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,16 +34,23 @@ class Seen:
     path: str
     body: str
     headers: dict[str, str]
+    #: When the server read it (time.monotonic), for the pauses between steps.
+    at_s: float = 0.0
 
 
 class RecordingServer:
     """An HTTP/1.1 server on 127.0.0.1 (port 0) that records every request it reads.
 
     Each request gets the status ``statuses`` gives its method and path (query left
-    out), else 200. The constructor starts nothing; use :meth:`start` and :meth:`stop`.
+    out), else 200, and the JSON body ``bodies`` makes for it, else ``ok``. The
+    constructor starts nothing; use :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, statuses: dict[tuple[str, str], int]) -> None:
+    def __init__(
+        self,
+        statuses: dict[tuple[str, str], int],
+        bodies: dict[tuple[str, str], Callable[[], bytes]] | None = None,
+    ) -> None:
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         server = self
@@ -53,14 +61,20 @@ class RecordingServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode() if length else ""
-                server.record(Seen(self.command, self.path, body, dict(self.headers.items())))
-                status = statuses.get((self.command, self.path.partition("?")[0]), 200)
+                headers = dict(self.headers.items())
+                server.record(Seen(self.command, self.path, body, headers, time.monotonic()))
+                key = (self.command, self.path.partition("?")[0])
+                status = statuses.get(key, 200)
+                make = (bodies or {}).get(key)
+                payload = b"ok" if make is None else make()
                 self.send_response(status)
                 if status not in BODILESS_STATUSES:
-                    self.send_header("Content-Length", "2")
+                    self.send_header("Content-Length", str(len(payload)))
+                    if make is not None:
+                        self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 if status not in BODILESS_STATUSES and self.command != "HEAD":
-                    self.wfile.write(b"ok")
+                    self.wfile.write(payload)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
 
@@ -94,14 +108,20 @@ class RecordingServer:
 
 @pytest.fixture
 def shop_server() -> Iterator[RecordingServer]:
-    """A server answering as the recording and the API document say the shop does."""
+    """A server answering as the recording and the API document say the shop does.
+
+    Each POST /api/items creates an item with a new id (``itm_00000001``, ...), not the
+    recorded one, so a request that sends it shows that the id was chained.
+    """
+    created = iter(range(1, 1_000_000))
     server = RecordingServer(
         {
             ("POST", "/api/items"): 201,
             ("POST", "/login"): 303,
             ("POST", "/v1/items"): 201,
             ("DELETE", f"/v1/items/{UUID}"): 204,
-        }
+        },
+        bodies={("POST", "/api/items"): lambda: json.dumps({"id": new_id(next(created))}).encode()},
     )
     server.start()
     try:
@@ -111,6 +131,20 @@ def shop_server() -> Iterator[RecordingServer]:
 
 
 UUID = "00000000-0000-4000-8000-000000000000"
+#: The requests of one iteration of the imported shop.har, in the recorded order
+#: (``{id}``: the id the iteration's POST created); the recorded pause after each, s.
+SHOP_JOURNEY = [
+    ("GET", "/", 1.5),
+    ("GET", "/api/items?page=1", 0.8),
+    ("POST", "/api/items", 0.0),
+    ("GET", "/api/items/{id}", 0.6),
+    ("GET", "/api/items?page=2", 1.2),
+    ("POST", "/login", 0.0),
+]
+
+
+def new_id(number: int) -> str:
+    return f"itm_{number:08d}"
 
 
 def redline(*args: str) -> subprocess.CompletedProcess[str]:
@@ -130,33 +164,73 @@ def run_plan(plan: Path, out: Path) -> dict[str, Any]:
     return results
 
 
-def test_har_import_runs_against_a_local_copy(shop_server: RecordingServer, tmp_path: Path) -> None:
-    plan = tmp_path / "shop.toml"
+def import_shop(server: RecordingServer, plan: Path, *flags: str) -> None:
     imported = redline(
-        "import", "har", str(FIXTURES / "shop.har"), "--base-url", shop_server.url,
-        "--vus", "2", "--iterations", str(ITERATIONS), "-o", str(plan),
+        "import", "har", str(FIXTURES / "shop.har"), "--base-url", server.url, "-o", str(plan),
+        *flags,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
-    assert f"wrote {plan}: 5 requests from the HAR file shop.har" in imported.stderr
+    assert imported.stderr.startswith(f"wrote {plan}: ")
+
+
+def test_har_import_replays_the_journey_in_the_recorded_order(
+    shop_server: RecordingServer, tmp_path: Path
+) -> None:
+    plan = tmp_path / "shop.toml"
+    iterations = 20
+    import_shop(shop_server, plan, "--no-think-time", "--vus", "1", "--iterations", str(iterations))
+    results = run_plan(plan, tmp_path / "r.json")
+    total = results["summary"]["total"]
+    assert (total["count"], total["failures"]) == (iterations * len(SHOP_JOURNEY), 0)
+    # One VU: the server reads each iteration's requests one after the other, as recorded,
+    # and each iteration asks for the item its own POST created.
+    expected = [
+        (method, path.format(id=new_id(iteration + 1)))
+        for iteration in range(iterations)
+        for method, path, _ in SHOP_JOURNEY
+    ]
+    assert [(seen.method, seen.path) for seen in shop_server.seen] == expected
+    posted = next(seen for seen in shop_server.seen if seen.path == "/api/items")
+    assert posted.body == '{"name": "teapot", "price": 12}'
+    assert posted.headers["content-type"] == "application/json"
+    assert posted.headers["user-agent"] == "Mozilla/5.0 (X11; Linux x86_64)"
+    login = shop_server.seen[len(SHOP_JOURNEY) - 1]
+    assert login.body == "user=ann&password=s3cret"
+    assert not {"cookie", "authorization"} & {
+        name.lower() for seen in shop_server.seen for name in seen.headers
+    }
+
+
+def test_har_import_pauses_between_steps_as_recorded(
+    shop_server: RecordingServer, tmp_path: Path
+) -> None:
+    plan = tmp_path / "shop.toml"
+    import_shop(shop_server, plan, "--iterations", "1")
+    run_plan(plan, tmp_path / "r.json")
+    seen = shop_server.seen
+    assert [(s.method, s.path) for s in seen] == [
+        (method, path.format(id=new_id(1))) for method, path, _ in SHOP_JOURNEY
+    ]
+    for (_, _, pause_s), before, after in zip(SHOP_JOURNEY, seen, seen[1:], strict=False):
+        assert after.at_s - before.at_s >= pause_s, (before.path, after.path)
+
+
+def test_har_import_as_a_mix_reaches_every_request(
+    shop_server: RecordingServer, tmp_path: Path
+) -> None:
+    plan = tmp_path / "shop.toml"
+    import_shop(shop_server, plan, "--mix", "--vus", "2", "--iterations", str(ITERATIONS))
+    assert "[[steps]]" not in plan.read_text()
     results = run_plan(plan, tmp_path / "r.json")
     total = results["summary"]["total"]
     assert (total["count"], total["failures"]) == (ITERATIONS, 0)
-    assert set(results["summary"]["endpoints"]) == {
-        "GET /", "GET /api/items", "POST /api/items", "GET /api/items (2)", "POST /login",
-    }  # fmt: skip
     assert shop_server.distinct() == {
         ("GET", "/", ""),
         ("GET", "/api/items?page=1", ""),
         ("POST", "/api/items", '{"name": "teapot", "price": 12}'),
+        ("GET", "/api/items/itm_7f3a9c21", ""),
         ("GET", "/api/items?page=2", ""),
         ("POST", "/login", "user=ann&password=s3cret"),
-    }
-    posted = next(seen for seen in shop_server.seen if seen.path == "/api/items")
-    assert posted.headers["content-type"] == "application/json"
-    assert posted.headers["user-agent"] == "Mozilla/5.0 (X11; Linux x86_64)"
-    assert "cookie" not in {name.lower() for name in posted.headers}
-    assert "authorization" not in {
-        name.lower() for seen in shop_server.seen for name in seen.headers
     }
 
 

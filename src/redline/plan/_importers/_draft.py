@@ -15,6 +15,9 @@ class DraftRequest:
     """One request as imported; the fields mean what :class:`~redline.plan.RequestSpec`'s do.
 
     ``url`` is a path (joined to the plan's ``base_url``) or an absolute URL.
+    ``extract`` maps a variable to the JSON path of the value it takes from the
+    response (written ``extract = { id = { json = "$.id" } }``); ``comments`` are
+    written as comment lines at the top of the request's table.
     """
 
     name: str
@@ -23,6 +26,16 @@ class DraftRequest:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     expect_status: list[int] | None = None
+    extract: dict[str, str] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftStep:
+    """One ``[[steps]]`` entry: the request it runs and the pause after it (0: none)."""
+
+    request: str
+    think_time_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +48,8 @@ class PlanDraft:
             e.g. ``"the HAR file shop.har"``.
         base_url: joined to every request URL that is a path.
         requests: in the order of the source.
+        steps: the order an iteration runs the requests in, with the pauses between
+            them; empty: each iteration picks one request by weight (a mix).
         verify_tls: ``False`` when the source asked not to verify certificates (``curl -k``).
         notes: more comment lines for the top of the file: what was skipped, which
             hosts were seen, what the user may need to add.
@@ -44,5 +59,6 @@ class PlanDraft:
     origin: str
     base_url: str | None
     requests: list[DraftRequest]
+    steps: list[DraftStep] = field(default_factory=list)
     verify_tls: bool = True
     notes: list[str] = field(default_factory=list)

@@ -1,7 +1,12 @@
 """HAR 1.2 recordings (a browser's or a proxy's "Save all as HAR") to a plan draft.
 
 One request per entry, in the recording's order (see the HAR 1.2 spec,
-``log.entries[].request`` and ``.response``). Each keeps its method, URL, the
+``log.entries[].request`` and ``.response``), and one ``[[steps]]`` entry per
+request in that order, so each iteration replays the journey; the pause after a
+step is the recorded one (:mod:`~redline.plan._importers._pauses`), and values a
+request reuses from an earlier JSON response are chained
+(:mod:`~redline.plan._importers._chains`). With ``mix`` the plan has no steps: each
+iteration picks one request by weight. Each request keeps its method, URL, the
 headers :func:`~redline.plan._importers._headers.replayable_headers` keeps, and
 its ``postData`` as the body; the recorded response status becomes
 ``expect_status``. Static assets are skipped unless asked for, and so are entries
@@ -15,10 +20,12 @@ staging at a local copy is one flag. Entries on other origins keep absolute URLs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from redline.plan._importers._chains import Chain, RecordedResponse, chained, find_chains
 from redline.plan._importers._document import (
     Where,
     expect_list,
@@ -28,7 +35,7 @@ from redline.plan._importers._document import (
     require,
     require_text,
 )
-from redline.plan._importers._draft import DraftRequest, PlanDraft
+from redline.plan._importers._draft import DraftRequest, DraftStep, PlanDraft
 from redline.plan._importers._headers import CREDENTIAL_HEADERS, replayable_headers
 from redline.plan._importers._names import UniqueNames, name_for
 from redline.plan._importers._origin import (
@@ -38,9 +45,17 @@ from redline.plan._importers._origin import (
     relative_to,
     scope_note,
 )
+from redline.plan._importers._pauses import (
+    MAX_THINK_TIME_S,
+    MIN_THINK_TIME_S,
+    THINK_TIME_STEP_S,
+    Timing,
+    recorded_pauses,
+)
 from redline.plan._importers._static import is_static
 from redline.plan._problem import Problem
 from redline.plan._scope import url_from_text
+from redline.plan._units import format_duration
 
 #: URL schemes a plan can load; entries with others are skipped.
 HTTP_SCHEMES = frozenset({"http", "https"})
@@ -58,16 +73,22 @@ class HarImportConfig:
             origin when ``None``.
         keep_auth: keep ``Cookie`` and ``Authorization`` headers.
         include_static: keep images, stylesheets, scripts and fonts.
+        mix: write a weighted mix (no steps): each iteration picks one request.
+        think_time: give each step the recorded pause after it.
+        chain: extract values later requests reuse from earlier JSON responses.
     """
 
     base_url: str | None = None
     keep_auth: bool = False
     include_static: bool = False
+    mix: bool = False
+    think_time: bool = True
+    chain: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class _Recorded:
-    """One entry's request as recorded, and the two facts about its response we use."""
+    """One entry's request as recorded, its timing, and what of its response we use."""
 
     method: str
     url: str
@@ -75,7 +96,13 @@ class _Recorded:
     body: str | None
     body_type: str | None
     status: int | None
-    media_type: str
+    response: RecordedResponse
+    timing: Timing
+
+    @property
+    def media_type(self) -> str:
+        """The response's media type (``""``: not recorded)."""
+        return self.response.media_type
 
 
 def _entries(document: object, where: Where) -> list[Any]:
@@ -115,15 +142,41 @@ def _body(request: dict[str, Any], where: Where) -> tuple[str | None, str | None
     return (urlencode(pairs), media_type) if pairs else (None, media_type)
 
 
-def _response_facts(entry: dict[str, Any]) -> tuple[int | None, str]:
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _response_facts(entry: dict[str, Any]) -> tuple[int | None, RecordedResponse]:
     response = entry.get("response")
     if not isinstance(response, dict):
-        return None, ""
+        return None, RecordedResponse()
     status = response.get("status")
     content = response.get("content")
-    media_type = content.get("mimeType") if isinstance(content, dict) else None
+    content = content if isinstance(content, dict) else {}
     recorded = status if isinstance(status, int) and status in RECORDED_STATUS_RANGE else None
-    return recorded, media_type if isinstance(media_type, str) else ""
+    return recorded, RecordedResponse(
+        text=_text_or_none(content.get("text")),
+        media_type=_text_or_none(content.get("mimeType")) or "",
+        encoding=_text_or_none(content.get("encoding")),
+    )
+
+
+def _timing(entry: dict[str, Any], where: Where) -> Timing:
+    """When the entry started (``startedDateTime``, ISO 8601) and its ``time`` (ms)."""
+    raw = entry.get("startedDateTime")
+    if raw is None:
+        return Timing(None)  # required by HAR 1.2, but hand-written files leave it out
+    try:
+        started_s = datetime.fromisoformat(expect_text(raw, where / "startedDateTime")).timestamp()
+    except ValueError:
+        raise (where / "startedDateTime").error(
+            f"{raw!r} is not a date and time; allowed ISO 8601, e.g. '2025-03-04T10:00:00.000Z'"
+        ) from None
+    time_ms = entry.get("time", 0)
+    if not isinstance(time_ms, int | float) or isinstance(time_ms, bool):
+        raise (where / "time").error(f"{time_ms!r} is not a number of milliseconds")
+    # HAR 1.2 writes -1 for a timing it does not know; count that as no time.
+    return Timing(started_s, max(float(time_ms), 0.0) / 1000)
 
 
 def _recorded(raw_entry: object, where: Where) -> _Recorded:
@@ -133,8 +186,9 @@ def _recorded(raw_entry: object, where: Where) -> _Recorded:
     url = require_text(request, "url", where / "request")
     headers = _header_pairs(request.get("headers", []), where / "request" / "headers")
     body, body_type = _body(request, where / "request" / "postData")
-    status, media_type = _response_facts(entry)
-    return _Recorded(method, url, headers, body, body_type, status, media_type)
+    status, response = _response_facts(entry)
+    timing = _timing(entry, where)
+    return _Recorded(method, url, headers, body, body_type, status, response, timing)
 
 
 def _checked_url(recorded: _Recorded, where: Where) -> None:
@@ -203,13 +257,49 @@ def _notes(
     return notes if scope is None else [*notes, scope]
 
 
+def _steps(
+    kept: list[_Recorded], requests: list[DraftRequest], think_time: bool
+) -> tuple[list[DraftStep], int]:
+    """One step per request, with its recorded pause; and how many pauses were capped."""
+    pauses = recorded_pauses([recorded.timing for recorded in kept])
+    after_s = pauses.after_s if think_time else [0.0] * len(requests)
+    steps = [DraftStep(r.name, pause_s) for r, pause_s in zip(requests, after_s, strict=True)]
+    return steps, pauses.capped if think_time else 0
+
+
+def _order_notes(
+    steps: list[DraftStep], capped: int, chains: list[Chain], think_time: bool
+) -> list[str]:
+    if not steps:
+        return ["Written as a mix (--mix); without it, steps replay the recording in order."]
+    notes = []
+    if think_time:
+        note = (
+            "Steps replay the recording in order; think_time is the recorded gap to the next "
+            f"request (rounded to {format_duration(THINK_TIME_STEP_S)}, none under "
+            f"{format_duration(MIN_THINK_TIME_S)}, at most {format_duration(MAX_THINK_TIME_S)}"
+        )
+        if capped:
+            note += f"; {capped} longer cut to {format_duration(MAX_THINK_TIME_S)}"
+        notes.append(note + "). --no-think-time leaves them out; --mix writes a weighted mix.")
+    else:
+        notes.append("Steps replay the recording in order, without pauses (--no-think-time).")
+    if chains:
+        variables = ", ".join(f"${{{chain.variable}}}" for chain in chains)
+        notes.append(
+            f"Chained from earlier JSON responses (extract) into later requests: {variables}; "
+            "a comment on each request that uses one says where it comes from."
+        )
+    return notes
+
+
 def import_har(text: str, *, source: str, config: HarImportConfig | None = None) -> PlanDraft:
     """Read a HAR 1.2 recording into a :class:`PlanDraft` (see the module docstring).
 
     Args:
         text: the HAR file's text (JSON).
         source: the file's name, for messages and the plan's first comment.
-        config: what to keep and where to send it; the defaults when ``None``.
+        config: what to keep, where to send it and in what order; the defaults when ``None``.
 
     Raises:
         ConfigError: one line naming the place, e.g.
@@ -234,12 +324,23 @@ def import_har(text: str, *, source: str, config: HarImportConfig | None = None)
     origin = origin_of(selection.kept[0].url)
     base_url = base_url or origin
     names = UniqueNames()
+    requests = [_draft(r, origin, names, config.keep_auth) for r in selection.kept]
+    steps: list[DraftStep] = []
+    capped = 0
+    chains: list[Chain] = []
+    if not config.mix:
+        steps, capped = _steps(selection.kept, requests, config.think_time)
+    if not config.mix and config.chain:
+        chains = find_chains(requests, [recorded.response for recorded in selection.kept])
+        requests = chained(requests, chains)
+    notes = _notes(
+        selection, len(entries), base_url=base_url, origin=origin, keep_auth=config.keep_auth
+    )
     return PlanDraft(
         name=Path(source).stem,
         origin=f"the HAR file {Path(source).name}",
         base_url=base_url,
-        requests=[_draft(r, origin, names, config.keep_auth) for r in selection.kept],
-        notes=_notes(
-            selection, len(entries), base_url=base_url, origin=origin, keep_auth=config.keep_auth
-        ),
+        requests=requests,
+        steps=steps,
+        notes=[*notes, *_order_notes(steps, capped, chains, config.think_time)],
     )

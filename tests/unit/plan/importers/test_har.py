@@ -60,6 +60,7 @@ def test_one_request_per_entry_in_order_with_recorded_status() -> None:
         ("GET /", "GET", "/", [200]),
         ("GET /api/items", "GET", "/api/items?page=1", [200]),
         ("POST /api/items", "POST", "/api/items", [201]),
+        ("GET /api/items/itm_7f3a9c21", "GET", "/api/items/${id}", [200]),
         ("GET /api/items (2)", "GET", "/api/items?page=2", [200]),
         ("POST /login", "POST", "/login", [303]),
     ]
@@ -108,7 +109,7 @@ def test_static_assets_are_skipped_by_media_type_and_extension() -> None:
     draft = shop()
     assert not any("static" in r.url or r.url.endswith(".js") for r in draft.requests)
     assert draft.notes[0] == (
-        "5 of 8 entries imported; 3 static assets skipped (--include-static keeps them)."
+        "6 of 9 entries imported; 3 static assets skipped (--include-static keeps them)."
     )
 
 
@@ -131,7 +132,7 @@ def test_each_kind_of_static_asset_is_skipped(url: str, mime: str) -> None:
 
 def test_include_static_keeps_them() -> None:
     draft = shop(include_static=True)
-    assert len(draft.requests) == 8
+    assert len(draft.requests) == 9
     assert "/static/logo.png" in [r.url for r in draft.requests]
 
 
@@ -282,3 +283,89 @@ def test_bad_recordings_are_one_line_naming_the_place(text: str, message: str) -
 def test_a_bad_base_url_names_the_flag() -> None:
     with pytest.raises(ConfigError, match=r"^--base-url: '127\.0\.0\.1:8080' is not an http"):
         imported(entry("http://h.test/"), base_url="127.0.0.1:8080")
+
+
+def timed(url: str, started: str, time_ms: float, **more: Any) -> dict[str, Any]:
+    return {**entry(url, **more), "startedDateTime": started, "time": time_ms}
+
+
+def test_steps_replay_the_recording_in_order_with_the_recorded_pauses() -> None:
+    draft = shop()
+    assert [(step.request, step.think_time_s) for step in draft.steps] == [
+        ("GET /", 1.5),
+        ("GET /api/items", 0.8),
+        (
+            "POST /api/items",
+            0.0,
+        ),  # the next request came 30 ms later: the browser's, not a person's
+        ("GET /api/items/itm_7f3a9c21", 0.6),
+        ("GET /api/items (2)", 1.2),  # from its end, across the skipped script
+        ("POST /login", 0.0),
+    ]
+    assert any(note.startswith("Steps replay the recording in order") for note in draft.notes)
+
+
+def test_pauses_are_rounded_and_capped_with_a_note() -> None:
+    draft = imported(
+        timed("http://h.test/a", "2025-03-04T10:00:00.000Z", 100),
+        timed("http://h.test/b", "2025-03-04T11:00:00+01:00", 3.5),  # the same instant as a
+        timed("http://h.test/c", "2025-03-04T10:00:01.4465Z", -1),
+        timed("http://h.test/d", "2025-03-04T10:05:00Z", 0),
+    )
+    assert [step.think_time_s for step in draft.steps] == [0.0, 1.35, 10.0, 0.0]
+    assert "1 longer cut to 10s" in " ".join(draft.notes)
+
+
+def test_no_think_time_keeps_the_order_without_pauses() -> None:
+    draft = shop(think_time=False)
+    assert [step.request for step in draft.steps] == [r.name for r in draft.requests]
+    assert all(step.think_time_s == 0 for step in draft.steps)
+    assert "without pauses (--no-think-time)" in " ".join(draft.notes)
+
+
+def test_mix_writes_todays_weighted_mix_without_steps_or_chains() -> None:
+    draft = shop(mix=True)
+    assert draft.steps == []
+    assert all(not r.extract and "${" not in r.url for r in draft.requests)
+    text = render_plan(draft, executor=executor_table())
+    assert "[[steps]]" not in text
+    assert "# Each VU iteration picks one request at random by weight" in text
+
+
+def test_chains_carry_the_created_id_and_can_be_turned_off() -> None:
+    draft = shop()
+    assert draft.requests[2].extract == {"id": "$.id"}
+    assert draft.requests[3].comments == [
+        "${id} is $.id of the response to 'POST /api/items' (recorded as 'itm_7f3a9c21')."
+    ]
+    plain = shop(chain=False)
+    assert plain.requests[3].url == "/api/items/itm_7f3a9c21"
+    assert not any(r.extract for r in plain.requests)
+
+
+def test_the_written_plan_with_steps_loads(tmp_path: Path) -> None:
+    text = render_plan(shop(), executor=executor_table())
+    path = tmp_path / "plan.toml"
+    path.write_text(text)
+    plan = load_plan(path)
+    assert [(s.request, s.think_time_s) for s in plan.steps][:2] == [
+        ("GET /", 1.5),
+        ("GET /api/items", 0.8),
+    ]
+    assert plan.requests[3].url == f"{ORIGIN}/api/items/${{id}}"
+    assert "# ${id} is $.id of the response to 'POST /api/items'" in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("startedDateTime", "yesterday", r"startedDateTime: 'yesterday' is not a date and time"),
+        ("startedDateTime", 5, r"startedDateTime: 5 is not a string"),
+        ("time", "12", r"time: '12' is not a number of milliseconds"),
+        ("time", True, r"time: True is not a number"),
+    ],
+)
+def test_bad_timings_name_the_field(field: str, value: object, message: str) -> None:
+    recorded = {**timed("http://h.test/", "2025-03-04T10:00:00Z", 1), field: value}
+    with pytest.raises(ConfigError, match=r"^t\.har: log\.entries\[0\]\." + message):
+        import_har(har(recorded), source="t.har")

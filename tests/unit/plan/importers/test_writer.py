@@ -90,3 +90,19 @@ def test_a_draft_the_plan_refuses_is_one_line_naming_the_key() -> None:
     request = DraftRequest(name="r", method="GET", url="/", headers={"X-Bad": "a\nb"})
     with pytest.raises(ConfigError, match=r"^imported plan: requests\[0\]\.headers\.X-Bad: "):
         render_plan(plan_draft(request), executor=EXECUTOR)
+
+
+def test_steps_extract_and_comments_are_written() -> None:
+    from redline.plan._importers._draft import DraftStep
+    from redline.plan._importers._writer import STEPS_NOTE
+
+    create = DraftRequest(name="new", method="POST", url="/items", extract={"id": "$.id"})
+    show = DraftRequest(name="show", method="GET", url="/items/${id}", comments=["${id} is $.id."])
+    draft = plan_draft(create, show, steps=[DraftStep("new", 1.25), DraftStep("show")])
+    text = render_plan(draft, executor=EXECUTOR)
+    written = tomllib.loads(text)
+    assert written["steps"] == [{"request": "new", "think_time": "1.25s"}, {"request": "show"}]
+    assert written["requests"][0]["extract"] == {"id": {"json": "$.id"}}
+    assert '[[requests]]\n# ${id} is $.id.\nname = "show"' in text
+    assert f"# {STEPS_NOTE}\n" in text
+    assert PICK_NOTE not in text
