@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 __all__ = ["Iteration", "Response", "Scenario", "Session", "User", "task"]
@@ -150,12 +150,25 @@ class Response:
 
 
 class _Send:
-    """What ``await session.request(name)`` yields to the VU that drives the iteration."""
+    """What ``await session.request(name)`` (or ``session.get(path)``) yields to the VU
+    that drives the iteration. ``path`` is None for a request of the plan, by name."""
 
-    __slots__ = ("name",)
+    __slots__ = ("body", "headers", "method", "name", "path")
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        method: str = "GET",
+        path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> None:
         self.name = name
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
 
     def __await__(self) -> Generator[_Send, Response, Response]:
         response = yield self
@@ -163,7 +176,8 @@ class _Send:
 
 
 class Session:
-    """One VU's view of the scenario: send the plan's requests by name, keep variables."""
+    """One VU's view of the scenario: send the plan's requests by name, or any path on
+    the plan's ``base_url`` (:meth:`get`, :meth:`post`, :meth:`send`); keep variables."""
 
     __slots__ = ("number", "user", "variables")
 
@@ -178,6 +192,40 @@ class Session:
     def request(self, name: str) -> Awaitable[Response]:
         """Send the plan's request called ``name``; await it for the :class:`Response`."""
         return _Send(name)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> Awaitable[Response]:
+        """Send ``method path`` to the plan's ``base_url``; figures are kept under ``name``.
+
+        ``path`` starts with ``/`` (the host is the plan's, checked before the run).
+        Give a ``name`` to paths that vary (``/items/123``), so they count as one
+        endpoint; without one, the path is the name.
+        """
+        return _Send(name or path, method=method, path=path, headers=headers, body=body)
+
+    def get(
+        self, path: str, *, name: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Awaitable[Response]:
+        """``GET path`` on the plan's ``base_url`` (see :meth:`send`)."""
+        return self.send("GET", path, name=name, headers=headers)
+
+    def post(
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> Awaitable[Response]:
+        """``POST path`` on the plan's ``base_url`` (see :meth:`send`)."""
+        return self.send("POST", path, name=name, headers=headers, body=body)
 
 
 #: A method marked by :func:`task` carries its weight under this attribute.
@@ -224,6 +272,23 @@ class User:
     def request(self, name: str) -> Awaitable[Response]:
         """Send the plan's request called ``name``; await it for the :class:`Response`."""
         return _Send(name)
+
+    def get(
+        self, path: str, *, name: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Awaitable[Response]:
+        """``GET path`` on the plan's ``base_url`` (see :meth:`Session.send`)."""
+        return self._session.get(path, name=name, headers=headers)
+
+    def post(
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> Awaitable[Response]:
+        """``POST path`` on the plan's ``base_url`` (see :meth:`Session.send`)."""
+        return self._session.post(path, name=name, headers=headers, body=body)
 
     async def on_start(self) -> None:
         """Runs once per VU before its first task (log in, fetch a token...)."""

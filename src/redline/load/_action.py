@@ -26,7 +26,7 @@ from redline.metrics import EndpointRecorder
 from redline.plan import Plan, RequestSpec
 from redline.plan._steps import OnFailure
 
-__all__ = ["Action", "ActionPicker", "Program", "Step", "build_actions"]
+__all__ = ["Action", "ActionPicker", "Program", "Step", "build_action", "build_actions"]
 
 #: Outcome recorded when the status or another check does not pass.
 CHECK_FAILED = "check_failed"
@@ -154,6 +154,13 @@ def build_actions(plan: Plan, *, keep_bodies: bool = False) -> list[Action]:
     for action in actions:
         action.program = program
     return actions
+
+
+def build_action(
+    spec: RequestSpec, url: str, endpoint: Endpoint, slot: int, *, keep_body: bool
+) -> Action:
+    """One request prepared for the hot path, outside a plan (a script's ``session.get``)."""
+    return _build_action(spec, url, endpoint, slot, keep_body, cookies=False)
 
 
 def _build_action(

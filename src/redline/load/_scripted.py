@@ -14,10 +14,15 @@ import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from redline.clock import NS_PER_US
-from redline.load._action import Action
+from redline.load._action import Action, build_action
 from redline.load._http import ErrorKind
 from redline.load._vu import VirtualUser, WorkerContext
+from redline.metrics import EndpointRecorder
+from redline.plan import RequestSpec
+from redline.plan._validation import config_errors, first_error
 from redline.scenario import Iteration, Response, Session, _Send
 
 __all__ = ["ScriptedUser", "scripted_user_factory"]
@@ -29,7 +34,16 @@ SCRIPT_ERROR = "script_error"
 class ScriptedUser(VirtualUser):
     """A VU whose iterations are a scenario's ``async`` function."""
 
-    __slots__ = ("_actions", "_coro", "_first", "_on_gone", "_pending", "_script", "_session")
+    __slots__ = (
+        "_actions",
+        "_adhoc",
+        "_coro",
+        "_first",
+        "_on_gone",
+        "_pending",
+        "_script",
+        "_session",
+    )
 
     def __init__(
         self,
@@ -39,10 +53,12 @@ class ScriptedUser(VirtualUser):
         number: int,
         script: Iteration,
         actions: Mapping[str, Action],
+        adhoc: AdhocActions,
     ) -> None:
         super().__init__(ctx, on_done, number=number)
         self._script = script
         self._actions = actions
+        self._adhoc = adhoc
         self._session = Session(number)
         self._coro: Coroutine[Any, Any, None] | None = None
         #: True until the iteration's first request is sent: only that one
@@ -77,10 +93,17 @@ class ScriptedUser(VirtualUser):
             return
         if type(yielded) is _Send:
             self._flush()
-            action = self._actions.get(yielded.name)
-            if action is None:
-                self._fail_unknown(yielded.name)
-                return
+            if yielded.path is None:
+                action = self._actions.get(yielded.name)
+                if action is None:
+                    self._fail_unknown(yielded.name)
+                    return
+            else:
+                try:
+                    action = self._adhoc.action_for(yielded)
+                except ValueError as exc:
+                    self._end_iteration(exc)
+                    return
             now = self._now()
             if not self._first:
                 self._intended_ns = now
@@ -173,13 +196,96 @@ class ScriptedUser(VirtualUser):
 
 
 def scripted_user_factory(
-    script: Iteration, actions: Mapping[str, Action]
+    script: Iteration, actions: Mapping[str, Action], adhoc: AdhocActions | None = None
 ) -> Callable[..., VirtualUser]:
-    """A ``user_factory`` for :class:`WorkerContext` that makes scripted VUs."""
+    """A ``user_factory`` for :class:`WorkerContext` that makes scripted VUs.
+
+    Args:
+        script: the iteration function.
+        actions: the plan's requests, by name.
+        adhoc: makes the requests a script sends by path; by default, on the
+            endpoint of the first of ``actions``, recorded nowhere but the action.
+    """
+    made = adhoc or AdhocActions(next(iter(actions.values())), register=lambda _a: None)
 
     def make(
         ctx: WorkerContext, on_done: Callable[[VirtualUser], None], *, number: int
     ) -> VirtualUser:
-        return ScriptedUser(ctx, on_done, number=number, script=script, actions=actions)
+        return ScriptedUser(ctx, on_done, number=number, script=script, actions=actions, adhoc=made)
 
     return make
+
+
+class AdhocActions:
+    """The requests a script sends by path (``session.get("/cart")``), each prepared once.
+
+    They go to the plan's ``base_url`` (checked for scope before the run), joined
+    as the plan joins its own paths, so a path must start with ``/``. Figures are
+    kept per name, and each new name's recorder is handed to ``register`` so the
+    worker reports it every second.
+
+    Args:
+        base: a plan action on the endpoint the paths are sent to.
+        register: called with each newly made action.
+        base_url: the plan's ``base_url``; the base action's origin when None.
+    """
+
+    #: Distinct requests prepared and kept, at most; beyond, each is made anew.
+    MAX_KEPT = 1_000
+    #: Distinct names (endpoints in the report), at most: give ``name=`` to varying paths.
+    MAX_NAMES = 200
+
+    def __init__(
+        self, base: Action, register: Callable[[Action], None], *, base_url: str | None = None
+    ) -> None:
+        self._base = base
+        # Joined as the plan joins its request paths: "http://h/api" + "/cart".
+        self._prefix = (base_url or base.endpoint.origin).rstrip("/")
+        self._register = register
+        self._kept: dict[tuple[object, ...], Action] = {}
+        self._recorders: dict[str, EndpointRecorder] = {}
+
+    def action_for(self, send: _Send) -> Action:
+        """The action for ``send``; ValueError (a script error) when it cannot be sent."""
+        headers = tuple(sorted((send.headers or {}).items()))
+        key = (send.method, send.path, send.name, headers, send.body)
+        action = self._kept.get(key)
+        if action is None:
+            action = self._make(send)
+            if len(self._kept) < self.MAX_KEPT:
+                self._kept[key] = action
+        return action
+
+    def _make(self, send: _Send) -> Action:
+        path = send.path or ""
+        if not path.startswith("/"):
+            raise ValueError(
+                f"{path!r} is not a path; session.get/post take a path on base_url, "
+                "starting with '/'"
+            )
+        try:
+            spec = RequestSpec(
+                name=send.name,
+                method=send.method,
+                url=self._prefix + path,
+                headers=dict(send.headers or {}),
+                body=send.body,
+            )
+        except ValidationError as exc:
+            raise ValueError(str(first_error(config_errors(exc)))) from None
+        recorder = self._recorders.get(send.name)
+        if recorder is None:
+            if len(self._recorders) >= self.MAX_NAMES:
+                raise ValueError(
+                    f"more than {self.MAX_NAMES} request names; give name= to paths that vary"
+                )
+            recorder = self._recorders[send.name] = EndpointRecorder(send.name)
+            fresh = True
+        else:
+            fresh = False
+        base = self._base
+        action = build_action(spec, spec.url, base.endpoint, base.slot, keep_body=True)
+        action.recorder = recorder
+        if fresh:
+            self._register(action)
+        return action

@@ -23,15 +23,15 @@ import uvloop
 
 from redline.clock import NS_PER_S, MonotonicClock
 from redline.errors import RedlineError
-from redline.load._action import ActionPicker, build_actions
+from redline.load._action import Action, ActionPicker, build_actions
 from redline.load._build import EXECUTOR_BUILDERS, build_executor, max_connections
 from redline.load._executor import Executor
 from redline.load._feeder import FeederEnd, build_feeders
 from redline.load._generate import new_run_id
-from redline.load._http import TimeoutSweeper
+from redline.load._http import Endpoint, TimeoutSweeper
 from redline.load._limits import loopback_sources
 from redline.load._scenario_set import ScenarioSet
-from redline.load._scripted import scripted_user_factory
+from redline.load._scripted import AdhocActions, scripted_user_factory
 from redline.load._selfcheck import CpuMeter, LoopLagProbe, p99
 from redline.load._vu import WorkerContext
 from redline.metrics import GeneratorStats
@@ -96,7 +96,14 @@ class _Worker:
         script = scenario_iteration(plan)
         self._actions = build_actions(plan, keep_bodies=script is not None)
         self._user_factory = (
-            scripted_user_factory(script, {a.request.name: a for a in self._actions})
+            scripted_user_factory(
+                script,
+                {a.request.name: a for a in self._actions},
+                # Requests a script sends by path join the actions reported each second.
+                AdhocActions(
+                    self._base_action(plan), register=self._actions.append, base_url=plan.base_url
+                ),
+            )
             if script is not None
             else None
         )
@@ -165,6 +172,15 @@ class _Worker:
         self._flush(executor, lag)
         done = ("done", self._spec.index, reason.value, executor.counters.interrupted)
         self._pipe.send((*done, script_errors))
+
+    def _base_action(self, plan: Plan) -> Action:
+        """A plan action on ``base_url``'s origin (the first action when there is none)."""
+        if plan.base_url is not None:
+            origin = Endpoint.from_url(plan.base_url, verify_tls=plan.verify_tls).origin
+            for action in self._actions:
+                if action.endpoint.origin == origin:
+                    return action
+        return self._actions[0]
 
     def _executor(self, contexts: list[WorkerContext]) -> Executor:
         """The plan's executor, or a :class:`ScenarioSet` of one executor per scenario."""

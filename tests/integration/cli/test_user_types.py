@@ -69,3 +69,42 @@ def test_user_types_follow_their_weights_and_tasks_theirs(tmp_path: Path) -> Non
     search = results(out)["summary"]["endpoints"]["search"]
     assert search["outcomes"] == {"check:search finds nope": paths["/search"]}
     assert "check:search finds nope" in proc.stdout
+
+
+ADHOC = """
+from redline.scenario import Scenario, User, task
+
+scenario = Scenario(
+    base_url="{url}",
+    requests=[{{"name": "home", "url": "/"}}],
+    executor={{"type": "per-vu-iterations", "vus": 2, "iterations": 5}},
+    workers=1,
+)
+
+
+@scenario.user()
+class Shopper(User):
+    @task()
+    async def shop(self) -> None:
+        await self.request("home")
+        item = await self.get(f"/items/{{self.number}}", name="item")
+        item.check(item.status == 200, "item found")
+        await self.post("/cart", body='{{"id": 1}}', name="add to cart")
+"""
+
+
+def test_users_send_paths_of_their_own_counted_under_their_names(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    with capacity_server(slots=4, service_s=0.001) as server:
+        script = tmp_path / "adhoc.py"
+        script.write_text(ADHOC.format(url=server.url.rstrip("/")))
+        proc = redline("run", str(script), "--quiet", "--out", str(out))
+        paths = dict(server.paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert paths == {"/": 10, "/items/0": 5, "/items/1": 5, "/cart": 10}
+    endpoints = results(out)["summary"]["endpoints"]
+    assert {name: e["count"] for name, e in endpoints.items()} == {
+        "home": 10,
+        "item": 10,
+        "add to cart": 10,
+    }
