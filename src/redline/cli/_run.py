@@ -15,7 +15,7 @@ from rich.console import Console
 
 from redline.cli._exit import ExitCode
 from redline.diagnose import analyze_run
-from redline.errors import ConfigError
+from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
 from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
 from redline.report import LiveView, render_summary, render_test_report, write_results
@@ -79,6 +79,8 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def _exit_code(result: RunResult) -> ExitCode:
     if result.status is RunStatus.INTERRUPTED:
         return ExitCode.INTERRUPTED
+    if result.status is RunStatus.FAILED:
+        return ExitCode.TARGET
     if result.status is RunStatus.ABORTED:
         return ExitCode.ABORTED
     if result.status is RunStatus.BROKE:
@@ -199,4 +201,7 @@ def run(
     if out is not None:
         write_results(result, out, analysis)
         console.print(f"results written to {out}")
+    if result.status is RunStatus.FAILED:
+        # After the figures are printed and written: the reason, as every error is shown.
+        raise TargetError(result.aborted_by or "the run failed")
     raise typer.Exit(int(_exit_code(result)))

@@ -167,6 +167,7 @@ def _shape(cfg: ShapeConfig, plan: Plan, ctx: WorkerContext, i: int, n: int) -> 
         model=cfg.model,
         limit=cfg.level_limit(),
         errors=ctx.script_errors,
+        on_failure=ctx.report_failure,
     )
     if cfg.model is LoadModel.ARRIVAL_RATE:
         timeline = PiecewiseRateTimeline(levels, duration_s=cfg.duration_s)

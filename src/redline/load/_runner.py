@@ -52,6 +52,9 @@ class RunStatus(enum.Enum):
     ABORTED = "aborted"
     #: A stress or breakpoint test stopped at the first step that broke: its purpose.
     BROKE = "broke"
+    #: Something in the run itself failed (a feeder out of rows with ``fail``, a
+    #: shape function that raised); the figures up to then are kept.
+    FAILED = "failed"
 
 
 @dataclass
@@ -136,6 +139,8 @@ class LoadRunner:
         self._dropped = 0
         self._interrupted_requests = 0
         self._aborted_by: Threshold | None = None
+        #: Why the run failed, once a worker said so.
+        self._failure: str | None = None
         windows = plan.judged_windows()
         self._judge = (
             WindowJudge(windows, list(plan.thresholds), plan.test.error_limit)
@@ -236,6 +241,8 @@ class LoadRunner:
         )
 
     def _stopped_by(self) -> str | None:
+        if self._failure is not None:
+            return self._failure
         if self._aborted_by is not None:
             return self._aborted_by.source
         if self._breach is not None:
@@ -262,6 +269,8 @@ class LoadRunner:
             if stop_sent_ns is None:
                 if stop.is_set():
                     status = RunStatus.INTERRUPTED
+                elif self._failure is not None:
+                    status = RunStatus.FAILED
                 elif self._aborted_by is not None:
                     status = RunStatus.ABORTED
                 elif self._breach is not None:
@@ -291,7 +300,8 @@ class LoadRunner:
                 self._script_errors[text] = self._script_errors.get(text, 0) + count
             self._done.add(index)
         elif kind == "failed":
-            raise TargetError(message[2])
+            # Stop every worker and keep what was measured (see _pump).
+            self._failure = self._failure or message[2]
         self._merge_complete_seconds(final=False)
 
     def _merge_complete_seconds(self, *, final: bool) -> None:

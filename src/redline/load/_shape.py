@@ -62,7 +62,9 @@ class ShapeLevels:
         model: LoadModel,
         limit: float,
         errors: dict[str, int],
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_failure = on_failure
         self._function = function
         self._name = name
         self._model = model
@@ -106,6 +108,8 @@ class ShapeLevels:
             f"0..{self._limit:g} ({_LIMIT_KEY[self._model]}) or None to end the run"
         )
         self._errors[message] = self._errors.get(message, 0) + 1
+        if self._on_failure is not None:
+            self._on_failure(message)
 
 
 class PiecewiseRateTimeline:

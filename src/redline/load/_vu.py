@@ -63,6 +63,9 @@ class WorkerContext:
     script_errors: dict[str, int] = field(default_factory=dict)
     #: Set variables before each iteration (test data, generators, the run id), or empty.
     feeders: list[Feeder] = field(default_factory=list)
+    #: Ends the run with a message (a shape function that failed...); the parent keeps
+    #: what was measured. Set by the worker; the default only records the message.
+    report_failure: Callable[[str], None] | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _connect_slots: asyncio.Semaphore | None = None
 

@@ -150,6 +150,7 @@ class _Worker:
                 user_factory=self._user_factory,
                 feeders=self._feeders,
                 script_errors=script_errors,
+                report_failure=self._report_failure,
             )
             for picker in self._pickers
         ]

@@ -167,3 +167,5 @@ def render_summary(result: RunResult, console: Console) -> None:
         console.print("[yellow]partial run:[/] stopped before the plan's end")
     elif result.status is RunStatus.ABORTED:
         console.print(f"[red]aborted:[/] threshold {result.aborted_by!r} failed")
+    elif result.status is RunStatus.FAILED:
+        console.print("[red]failed:[/] the run stopped early; the figures above are up to then")

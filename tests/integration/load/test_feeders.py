@@ -142,5 +142,6 @@ def test_fail_policy_ends_the_run_with_an_error_naming_the_feeder(
         '[[requests]]\nname = "item"\nurl = "/items/${ids.id}"\n'
         '[[data]]\nname = "ids"\nfile = "ids.csv"\nmode = "unique"\non_exhausted = "fail"\n',
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 3  # the run failed; what it measured was printed
     assert "data 'ids' ran out of rows after 100 in this worker" in proc.stderr
+    assert "failed: the run stopped early" in proc.stdout

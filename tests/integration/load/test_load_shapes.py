@@ -92,7 +92,9 @@ def server() -> Iterator[StampServer]:
         stamp.stop()
 
 
-def run_plan(tmp_path: Path, server: StampServer, executor: str) -> dict[str, object]:
+def run_plan(
+    tmp_path: Path, server: StampServer, executor: str, *, exit_code: int = 0
+) -> dict[str, object]:
     plan = tmp_path / "plan.toml"
     plan.write_text(
         f'base_url = "http://127.0.0.1:{server.port}"\nworkers = 2\n'
@@ -106,7 +108,7 @@ def run_plan(tmp_path: Path, server: StampServer, executor: str) -> dict[str, ob
         timeout=RUN_TIMEOUT_S,
         check=False,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == exit_code, proc.stderr
     data: dict[str, object] = json.loads(out.read_text())
     return data
 
@@ -200,9 +202,12 @@ def test_a_vu_shape_out_of_bounds_ends_the_run_with_its_error(
         tmp_path,
         server,
         f'type = "shape"\nshape = "{shape}"\nmax_vus = 20\nduration = "20s"',
+        exit_code=3,  # the run failed; what it measured is written
     )
     run = results["run"]
     assert isinstance(run, dict)
+    assert run["status"] == "failed"
+    assert run["aborted_by"].startswith(f"shape {shape!r} returned 25")
     errors = run["script_errors"]
     assert list(errors) == [
         f"shape {shape!r} returned 25 at t=4.0s; allowed a whole number of VUs 0..20 "
