@@ -114,7 +114,6 @@ class ClosedExecutor(FinishLine):
         self._back_to_back = not self._counted and self._think_s is None and not self._pacing_ns
         self.counters = ExecutorCounters()
         #: Pacing: iterations that started late because the one before outlasted the pacing.
-        self.pacing_misses = 0
 
     def active_vus(self) -> int:
         return len(self._vus) - self._retiring
@@ -206,7 +205,7 @@ class ClosedExecutor(FinishLine):
     def _pace(self, vu: VirtualUser) -> None:
         due_ns = self._due_ns[vu]
         if self._ctx.clock.now_ns() > due_ns:
-            self.pacing_misses += 1
+            self.counters.pacing_misses += 1
             self._begin(vu)  # at once, and the schedule restarts from now
         else:
             self._wait(vu, due_ns)

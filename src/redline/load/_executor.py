@@ -29,6 +29,8 @@ class ExecutorCounters:
     dropped: int = 0
     #: Requests cut off in flight by a stop.
     interrupted: int = 0
+    #: Paced VUs: iterations that ran longer than the pacing.
+    pacing_misses: int = 0
     #: Open model: delay between intended and actual start, µs, since last read.
     send_lags_us: list[int] = field(default_factory=list)
 

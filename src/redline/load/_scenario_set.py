@@ -36,6 +36,7 @@ class ScenarioSet(FinishLine):
         merged.started = sum(m.counters.started for _, m in self._members)
         merged.dropped = sum(m.counters.dropped for _, m in self._members)
         merged.interrupted = sum(m.counters.interrupted for _, m in self._members)
+        merged.pacing_misses = sum(m.counters.pacing_misses for _, m in self._members)
         for _, member in self._members:
             merged.send_lags_us.extend(member.counters.send_lags_us)
             member.counters.send_lags_us = []

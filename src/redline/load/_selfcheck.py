@@ -97,6 +97,8 @@ class SelfCheck:
     send_lag_p99_us: int
     #: Iterations the open model could not start (no free VU).
     dropped_iterations: int
+    #: Paced VUs: iterations that ran longer than the pacing.
+    pacing_misses: int = 0
     #: Why the generator may have been the bottleneck (empty when it was not).
     reasons: list[str] = field(default_factory=list)
 
@@ -112,6 +114,7 @@ class SelfCheck:
             "loop_lag_p99_us": self.loop_lag_p99_us,
             "send_lag_p99_us": self.send_lag_p99_us,
             "dropped_iterations": self.dropped_iterations,
+            "pacing_misses": self.pacing_misses,
             "generator_bound": self.generator_bound,
             "reasons": self.reasons,
         }
@@ -129,6 +132,7 @@ def self_check(per_second: list[GeneratorStats], workers: int) -> SelfCheck:
         loop_lag_p99_us=max(lags, default=0),
         send_lag_p99_us=max((g.send_lag_p99_us for g in per_second), default=0),
         dropped_iterations=sum(g.dropped_iterations for g in per_second),
+        pacing_misses=sum(g.pacing_misses for g in per_second),
     )
     if cpu_share > CPU_SATURATED_SHARE:
         check.reasons.append(

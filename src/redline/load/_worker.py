@@ -131,6 +131,7 @@ class _Worker:
         self._second = 0
         self._reported_started = 0
         self._reported_dropped = 0
+        self._reported_misses = 0
 
     async def run(self, start_ns: int) -> None:
         plan = self._spec.plan
@@ -239,7 +240,9 @@ class _Worker:
             active_vus=executor.active_vus(),
             dropped_iterations=counters.dropped - self._reported_dropped,
             iterations=counters.started - self._reported_started,
+            pacing_misses=counters.pacing_misses - self._reported_misses,
         )
+        self._reported_misses = counters.pacing_misses
         self._reported_dropped = counters.dropped
         self._reported_started = counters.started
         self._pipe.send(("second", self._spec.index, second, stats, generator))

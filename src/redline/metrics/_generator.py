@@ -11,6 +11,10 @@ from redline.errors import ReportError
 __all__ = ["GeneratorStats"]
 
 
+#: Fields added after results files were first written: missing reads as 0.
+_ADDED_LATER = frozenset({"pacing_misses"})
+
+
 @dataclasses.dataclass(eq=True)
 class GeneratorStats:
     """One second of the load generator's own health (filled by the engine).
@@ -44,6 +48,8 @@ class GeneratorStats:
     dropped_iterations: int = 0
     #: Iterations started.
     iterations: int = 0
+    #: Paced VUs: iterations that ran longer than the pacing (the next began late).
+    pacing_misses: int = 0
     #: How many worker reports were merged into this one.
     workers: int = 1
 
@@ -56,6 +62,7 @@ class GeneratorStats:
         self.active_vus += other.active_vus
         self.dropped_iterations += other.dropped_iterations
         self.iterations += other.iterations
+        self.pacing_misses += other.pacing_misses
         self.workers += other.workers
 
     def copy(self) -> GeneratorStats:
@@ -76,6 +83,8 @@ class GeneratorStats:
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             value = data.get(field.name) if isinstance(data, Mapping) else None
+            if value is None and field.name in _ADDED_LATER:
+                value = 0  # written before the field existed
             kinds = (int, float) if field.type == "float" else (int,)
             if not isinstance(value, kinds) or isinstance(value, bool):
                 raise ReportError(

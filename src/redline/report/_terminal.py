@@ -157,6 +157,11 @@ def render_summary(result: RunResult, console: Console) -> None:
             f"[yellow]{check.dropped_iterations:,} iterations dropped[/]: every VU was busy; "
             "raise --max-vus if the target can take more"
         )
+    if check.pacing_misses:
+        console.print(
+            f"[yellow]{check.pacing_misses:,} iterations ran longer than the pacing[/]: "
+            "the next one started at once; raise pacing to hold the period"
+        )
     for reason in check.reasons:
         console.print(f"[yellow]generator warning:[/] {reason}")
     console.print(

@@ -108,3 +108,20 @@ def test_users_send_paths_of_their_own_counted_under_their_names(tmp_path: Path)
         "item": 10,
         "add to cart": 10,
     }
+
+
+def test_pacing_misses_are_reported(tmp_path: Path) -> None:
+    # Each request takes 150 ms; the pacing asks for one every 100 ms.
+    out = tmp_path / "r.json"
+    plan = tmp_path / "paced.toml"
+    with capacity_server(slots=8, service_s=0.15) as server:
+        plan.write_text(
+            f'base_url = "{server.url.rstrip("/")}"\nworkers = 1\npacing = "100ms"\n'
+            '[executor]\ntype = "per-vu-iterations"\nvus = 2\niterations = 5\n'
+            '[[requests]]\nname = "slow"\nurl = "/"\n'
+        )
+        proc = redline("run", str(plan), "--quiet", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # After each VU's first iteration, every one is due before the last has ended.
+    assert results(out)["self_check"]["pacing_misses"] == 2 * 4
+    assert "8 iterations ran longer than the pacing" in proc.stdout

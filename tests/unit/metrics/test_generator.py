@@ -66,3 +66,12 @@ def test_whole_cpu_seconds_read_back_as_float() -> None:
 def test_from_dict_rejects_bad_data(data: dict[str, object], message: str) -> None:
     with pytest.raises(ReportError, match=message):
         GeneratorStats.from_dict(data)
+
+
+def test_pacing_misses_add_up_and_older_files_read_as_zero() -> None:
+    a = GeneratorStats(pacing_misses=2)
+    a.merge(GeneratorStats(pacing_misses=3))
+    assert a.pacing_misses == 5
+    older = GeneratorStats().to_dict()
+    del older["pacing_misses"]
+    assert GeneratorStats.from_dict(older).pacing_misses == 0
