@@ -152,11 +152,23 @@ def number_in(allowed: Range) -> Callable[[object], float]:
     return validate
 
 
+def _negative_seconds(raw: object) -> float | None:
+    """``'-5s'`` as -5.0: a negative duration is out of range, not unreadable; else None."""
+    if not (isinstance(raw, str) and raw.strip().startswith("-")):
+        return None
+    try:
+        return -seconds_from_text(raw.strip()[1:])
+    except Problem:
+        return None
+
+
 def seconds_in(allowed: Range) -> Callable[[object], float]:
     """A validator: ``raw`` is a duration (``"30s"`` or a number of seconds) within ``allowed``."""
 
     def validate(raw: object) -> float:
-        seconds = seconds_from_text(raw) if isinstance(raw, str) else _number(raw)
+        seconds = _negative_seconds(raw)
+        if seconds is None:
+            seconds = seconds_from_text(raw) if isinstance(raw, str) else _number(raw)
         if seconds is None:
             raise Problem(
                 f"{short(raw)} is not a duration; write e.g. '30s' or a number of seconds"

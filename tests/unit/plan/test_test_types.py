@@ -237,3 +237,19 @@ def test_body_size_needs_a_request_that_can_carry_it() -> None:
                 "test": {"type": "volume", "target": 4, "body_size": 100},
             }
         )
+
+
+def test_a_stage_of_negative_duration_is_out_of_range() -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan_from_mapping(
+            {
+                "requests": [{"name": "a", "url": URL}],
+                "executor": {
+                    "type": "ramping-vus",
+                    "stages": [{"duration": "-5s", "target": 3}, {"duration": "20s", "target": 3}],
+                },
+            }
+        )
+    assert str(caught.value) == (
+        "executor.stages[0].duration: '-5s' is out of range; allowed 0s..24h"
+    )
