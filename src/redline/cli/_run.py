@@ -156,6 +156,10 @@ def run(
             help="volume: a body of this size on POST/PUT/PATCH, e.g. 64KiB (16B..100MiB)."
         ),
     ] = None,
+    rows: Annotated[
+        int | None,
+        typer.Option(help="volume: spread requests over this many records, as ${row} (0..N-1)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view; only the summary.")] = False,
 ) -> None:
@@ -183,6 +187,7 @@ def run(
             "spike_factor": spike_factor,
             "repeat": repeat,
             "body_size": body_size,
+            "rows": rows,
         },
     }
     plan = _build_plan(target, options)

@@ -115,6 +115,8 @@ BASELINE_REPEAT_RANGE = Range(1, 20, Unit.COUNT)
 ERROR_LIMIT_RANGE = Range(0.0, 1.0, Unit.RATIO)
 #: The body size of a volume test's requests, in bytes (16 B..100 MiB).
 BODY_SIZE_RANGE = Range(16, 100 * 1024**2, Unit.COUNT)
+#: The data set a volume test spreads its requests over: ``${row}`` is 0..rows-1.
+DATA_ROWS_RANGE = Range(1, 1_000_000_000, Unit.COUNT)
 #: The windows a breakpoint ramp is judged in.
 JUDGE_WINDOW_S_RANGE = Range(1, 3600, Unit.SECONDS)
 

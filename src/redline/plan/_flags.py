@@ -59,6 +59,7 @@ _FLAG_FOR_PATH = {
     "test.spike_factor": "--spike-factor",
     "test.repeat": "--repeat",
     "test.body_size": "--body-size",
+    "test.rows": "--rows",
 }
 _INDEX = re.compile(r"\[\d+\]$")
 #: Name of the one request when its URL's path cannot serve (too long, or brackets).

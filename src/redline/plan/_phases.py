@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from redline.plan._data import GeneratorConfig, GeneratorKind
 from redline.plan._executors import (
     ExecutorConfig,
     RampingArrivalRateConfig,
@@ -27,7 +28,10 @@ from redline.plan._test_types import (
     volume_body,
 )
 
-__all__ = ["executor_for_shape", "phases_of_executor", "with_volume_bodies"]
+__all__ = ["executor_for_shape", "phases_of_executor", "with_row_generator", "with_volume_bodies"]
+
+#: The variable a volume test's ``rows`` fills: a record index, 0..rows-1.
+ROW_VARIABLE = "row"
 
 
 def executor_for_shape(test: TestConfig) -> ExecutorConfig:
@@ -107,3 +111,19 @@ def with_volume_bodies(requests: list[RequestSpec], body_size: int) -> list[Requ
         r.model_copy(update={"body": body}) if fill else r
         for r, fill in zip(requests, fillable, strict=True)
     ]
+
+
+def with_row_generator(generate: list[GeneratorConfig], rows: int) -> list[GeneratorConfig]:
+    """``generate`` and one more: ``${row}``, drawn uniformly from 0..rows-1 per iteration.
+
+    Raises:
+        Problem: the plan already generates a ``row`` (at ``test.rows``).
+    """
+    if any(g.name == ROW_VARIABLE for g in generate):
+        raise Problem(
+            f"{rows!r} fills ${{{ROW_VARIABLE}}}, which [[generate]] already names; "
+            "allowed one of the two",
+            at=("test", "rows"),
+        )
+    row = GeneratorConfig(name=ROW_VARIABLE, kind=GeneratorKind.INT, min=0, max=rows - 1)
+    return [*generate, row]

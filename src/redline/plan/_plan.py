@@ -27,7 +27,12 @@ from redline.plan._executors import (
     RampingArrivalRateConfig,
     ShapeConfig,
 )
-from redline.plan._phases import executor_for_shape, phases_of_executor, with_volume_bodies
+from redline.plan._phases import (
+    executor_for_shape,
+    phases_of_executor,
+    with_row_generator,
+    with_volume_bodies,
+)
 from redline.plan._problem import Problem, short
 from redline.plan._request import RequestSpec
 from redline.plan._scenarios import ScenarioConfig, check_scenarios
@@ -237,6 +242,8 @@ class Plan(Section):
         self.requests = [self._absolute(index, spec) for index, spec in enumerate(self.requests)]
         if self.test is not None and self.test.body_size is not None:
             self.requests = with_volume_bodies(self.requests, self.test.body_size)
+        if self.test is not None and self.test.rows is not None:
+            self.generate = with_row_generator(self.generate, self.test.rows)
         self._check_names()
         self._check_threshold_endpoints()
         return self

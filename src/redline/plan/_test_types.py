@@ -33,6 +33,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from redline.plan._bounds import (
     BASELINE_REPEAT_RANGE,
     BODY_SIZE_RANGE,
+    DATA_ROWS_RANGE,
     DURATION_S_RANGE,
     ERROR_LIMIT_RANGE,
     JUDGE_WINDOW_S_RANGE,
@@ -251,13 +252,17 @@ class TestConfig(Section):
     #: volume: the size of the generated body of every POST, PUT and PATCH without one.
     body_size: Annotated[int | None, BeforeValidator(_optional(bytes_in(BODY_SIZE_RANGE)))] = None
 
+    #: volume: the size of the data set: each iteration's ``${row}`` is drawn from 0..rows-1.
+    rows: Annotated[int | None, BeforeValidator(_optional(whole_number_in(DATA_ROWS_RANGE)))] = None
+
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if self.body_size is not None and self.type is not TestType.VOLUME:
-            raise Problem(
-                f"{self.body_size!r} applies only to a volume test, not {self.type}",
-                at=("body_size",),
-            )
+        for key in ("body_size", "rows"):
+            value = getattr(self, key)
+            if value is not None and self.type is not TestType.VOLUME:
+                raise Problem(
+                    f"{value!r} applies only to a volume test, not {self.type}", at=(key,)
+                )
         shape = self.shape()
         peak = max([shape.start_level] + [level for _, level in shape.stages])
         limit = RATE_PER_S_RANGE.high if self.is_rate else VUS_RANGE.high

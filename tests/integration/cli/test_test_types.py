@@ -78,3 +78,20 @@ def test_spike_shape_arrives_at_the_server_and_recovery_is_reported(tmp_path: Pa
     assert verdict["recovery_s"] is not None
     assert verdict["recovery_s"] <= 5
     assert "recovered (p95 within 10% of before)" in proc.stdout
+
+
+def test_volume_spreads_requests_over_its_rows_and_sizes_bodies(tmp_path: Path) -> None:
+    out = tmp_path / "volume.json"
+    with capacity_server(slots=8, service_s=0.001) as server:
+        proc = redline(
+            "run", f"{server.url}items/${{row}}", "--type", "volume", "--target", "4",
+            "--rows", "50", "--duration", "10s", "--method", "POST", "--body-size", "4KiB",
+            "--quiet", "--out", str(out),
+        )  # fmt: skip
+        paths = dict(server.paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {int(p.rsplit("/", 1)[1]) for p in paths}
+    assert rows <= set(range(50))
+    assert len(rows) == 50  # thousands of requests over 50 records: every one was hit
+    steady = next(p for p in results(out)["analysis"]["phases"] if p["name"] == "steady")
+    assert steady["bytes_out_per_s"] > 4096 * steady["rps"]  # the 4 KiB bodies were sent

@@ -253,3 +253,36 @@ def test_a_stage_of_negative_duration_is_out_of_range() -> None:
     assert str(caught.value) == (
         "executor.stages[0].duration: '-5s' is out of range; allowed 0s..24h"
     )
+
+
+def test_volume_rows_make_a_row_variable_over_the_data_set() -> None:
+    plan = Plan.model_validate(
+        {
+            "requests": [{"name": "item", "url": "http://127.0.0.1:8080/items/${row}"}],
+            "test": {"type": "volume", "target": 4, "rows": 1_000_000},
+        }
+    )
+    (row,) = [g for g in plan.generate if g.name == "row"]
+    assert (row.kind.value, row.min, row.max) == ("int", 0, 999_999)
+    with pytest.raises(ConfigError, match="test.rows: 5 applies only to a volume test"):
+        plan_from_mapping(
+            {
+                "requests": [{"name": "a", "url": URL}],
+                "test": {"type": "load", "target": 4, "rows": 5},
+            }
+        )
+    with pytest.raises(ConfigError, match=r"test.rows: 0 is out of range; allowed 1..1000000000"):
+        plan_from_mapping(
+            {
+                "requests": [{"name": "a", "url": URL}],
+                "test": {"type": "volume", "target": 4, "rows": 0},
+            }
+        )
+    with pytest.raises(ConfigError, match=r"which \[\[generate\]\] already names"):
+        plan_from_mapping(
+            {
+                "requests": [{"name": "a", "url": URL}],
+                "generate": [{"name": "row", "kind": "uuid"}],
+                "test": {"type": "volume", "target": 4, "rows": 5},
+            }
+        )
