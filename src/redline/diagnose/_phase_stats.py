@@ -6,6 +6,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from redline.diagnose._figures import Figures, figures_of
 from redline.metrics import IntervalStats, RunSeries
 from redline.plan import Phase
 
@@ -18,17 +19,11 @@ STEADY_WINDOW_S = 5
 STEADY_TOLERANCE = 0.10
 
 
-@dataclass(frozen=True)
-class PhaseStats:
+@dataclass(frozen=True, kw_only=True)
+class PhaseStats(Figures):
     """One phase's figures over its steady part (after warm-up)."""
 
     phase: Phase
-    count: int
-    rps: float
-    error_rate: float
-    p50_us: int
-    p95_us: int
-    p99_us: int
     bytes_in_per_s: float
     bytes_out_per_s: float
     #: Seconds from the run's start at which throughput settled, or None.
@@ -40,12 +35,7 @@ class PhaseStats:
         """The figures for a results file."""
         return {
             **self.phase.to_dict(),
-            "count": self.count,
-            "rps": self.rps,
-            "error_rate": self.error_rate,
-            "p50_us": self.p50_us,
-            "p95_us": self.p95_us,
-            "p99_us": self.p99_us,
+            **self.figures_dict(),
             "bytes_in_per_s": self.bytes_in_per_s,
             "bytes_out_per_s": self.bytes_out_per_s,
             "steady_from_s": self.steady_from_s,
@@ -70,12 +60,7 @@ def phase_stats(series: RunSeries, phase: Phase, ran_s: float) -> PhaseStats | N
     span_s = float(last - first + 1)
     return PhaseStats(
         phase=phase,
-        count=stats.count,
-        rps=stats.count / span_s,
-        error_rate=stats.error_rate,
-        p50_us=_percentile(stats, 50.0),
-        p95_us=_percentile(stats, 95.0),
-        p99_us=_percentile(stats, 99.0),
+        **figures_of(stats, span_s),
         bytes_in_per_s=stats.bytes_in / span_s,
         bytes_out_per_s=stats.bytes_out / span_s,
         steady_from_s=steady_from_s(series, first, last, phase.requests),
@@ -118,7 +103,3 @@ def _window(series: RunSeries, first: int, last: int, requests: tuple[str, ...])
     for name in requests:
         merged.merge(series.window(first, last, name))
     return merged
-
-
-def _percentile(stats: IntervalStats, percentile: float) -> int:
-    return stats.response.value_at_percentile(percentile) if stats.count else 0

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redline.diagnose._figures import Figures, figures_of
 from redline.metrics import IntervalStats, RunSeries
 from redline.plan import ScenarioRun
 
 __all__ = ["ScenarioStats", "scenario_stats"]
 
 
-@dataclass(frozen=True)
-class ScenarioStats:
+@dataclass(frozen=True, kw_only=True)
+class ScenarioStats(Figures):
     """One scenario's requests over its own span of the run."""
 
     name: str
     requests: list[str]
     start_s: float
     end_s: float
-    count: int
-    rps: float
-    error_rate: float
-    p50_us: int
-    p95_us: int
-    p99_us: int
 
     def to_dict(self) -> dict[str, object]:
         """The figures for a results file."""
@@ -32,12 +27,7 @@ class ScenarioStats:
             "requests": self.requests,
             "start_s": self.start_s,
             "end_s": self.end_s,
-            "count": self.count,
-            "rps": self.rps,
-            "error_rate": self.error_rate,
-            "p50_us": self.p50_us,
-            "p95_us": self.p95_us,
-            "p99_us": self.p99_us,
+            **self.figures_dict(),
         }
 
 
@@ -49,16 +39,10 @@ def scenario_stats(series: RunSeries, run: ScenarioRun, ran_s: float) -> Scenari
         merged.merge(series.total(name))
     end_s = min(run.start_time_s + run.executor.planned_duration_s(), ran_s)
     span_s = max(end_s - run.start_time_s, 1e-9)
-    has = merged.count > 0
     return ScenarioStats(
         name=run.name,
         requests=names,
         start_s=run.start_time_s,
         end_s=round(end_s, 3),
-        count=merged.count,
-        rps=merged.count / span_s,
-        error_rate=merged.error_rate,
-        p50_us=merged.response.value_at_percentile(50.0) if has else 0,
-        p95_us=merged.response.value_at_percentile(95.0) if has else 0,
-        p99_us=merged.response.value_at_percentile(99.0) if has else 0,
+        **figures_of(merged, span_s),
     )

@@ -154,76 +154,69 @@ def number_in(allowed: Range) -> Callable[[object], float]:
     return validate
 
 
-def _negative_seconds(raw: object) -> float | None:
-    """``'-5s'`` as -5.0: a negative duration is out of range, not unreadable; else None."""
-    if not (isinstance(raw, str) and raw.strip().startswith("-")):
-        return None
-    try:
-        return -seconds_from_text(raw.strip()[1:])
-    except Problem:
-        return None
+def _quantity_in(
+    allowed: Range, from_text: Callable[[str], float | None], unreadable: str
+) -> Callable[[object], float]:
+    """A validator: ``raw`` is a number, or text ``from_text`` reads, within ``allowed``.
+
+    ``unreadable`` ends the message when it is neither (``"is not a rate; ..."``).
+    """
+
+    def validate(raw: object) -> float:
+        value = from_text(raw) if isinstance(raw, str) else _number(raw)
+        if value is None:
+            raise Problem(f"{short(raw)} {unreadable}")
+        allowed.check(raw, value)
+        return float(value)
+
+    return validate
+
+
+def _signed_seconds(text: str) -> float:
+    """``"30s"`` -> 30.0, and ``"-5s"`` -> -5.0: a negative duration is out of range,
+    not unreadable. Raises :class:`Problem` for text that is no duration."""
+    stripped = text.strip()
+    if stripped.startswith("-"):
+        try:
+            return -seconds_from_text(stripped[1:])
+        except Problem:
+            pass  # not a duration after all: say so about the whole text
+    return seconds_from_text(text)
 
 
 def seconds_in(allowed: Range) -> Callable[[object], float]:
     """A validator: ``raw`` is a duration (``"30s"`` or a number of seconds) within ``allowed``."""
-
-    def validate(raw: object) -> float:
-        seconds = _negative_seconds(raw)
-        if seconds is None:
-            seconds = seconds_from_text(raw) if isinstance(raw, str) else _number(raw)
-        if seconds is None:
-            raise Problem(
-                f"{short(raw)} is not a duration; write e.g. '30s' or a number of seconds"
-            )
-        allowed.check(raw, seconds)
-        return float(seconds)
-
-    return validate
+    return _quantity_in(
+        allowed, _signed_seconds, "is not a duration; write e.g. '30s' or a number of seconds"
+    )
 
 
 def per_second_in(allowed: Range) -> Callable[[object], float]:
     """A validator: ``raw`` is a rate (``"5000/s"`` or a number per second) within ``allowed``."""
+    return _quantity_in(
+        allowed, per_second_from_text, "is not a rate; write e.g. '5000/s' or a number per second"
+    )
 
-    def validate(raw: object) -> float:
-        per_s = per_second_from_text(raw) if isinstance(raw, str) else _number(raw)
-        if per_s is None:
-            raise Problem(f"{short(raw)} is not a rate; write e.g. '5000/s' or a number per second")
-        allowed.check(raw, per_s)
-        return float(per_s)
 
-    return validate
+def _fraction_from_text(text: str) -> float | None:
+    """``"5%"`` -> 0.05; None for anything else."""
+    stripped = text.strip()
+    if not stripped.endswith("%"):
+        return None
+    try:
+        return float(stripped[:-1]) / 100
+    except ValueError:
+        return None
 
 
 def fraction_in(allowed: Range) -> Callable[[object], float]:
     """A validator: ``raw`` is a number (``0.05``) or a percentage (``"5%"``) within ``allowed``."""
-
-    def validate(raw: object) -> float:
-        number: float | None
-        if isinstance(raw, str) and raw.strip().endswith("%"):
-            try:
-                number = float(raw.strip()[:-1]) / 100
-            except ValueError:
-                number = None
-        else:
-            number = _number(raw)
-        if number is None:
-            raise Problem(f"{short(raw)} is not a number; write e.g. 0.05 or '5%'")
-        allowed.check(raw, number)
-        return float(number)
-
-    return validate
+    return _quantity_in(allowed, _fraction_from_text, "is not a number; write e.g. 0.05 or '5%'")
 
 
 def bytes_in(allowed: Range) -> Callable[[object], int]:
     """A validator: ``raw`` is a size (``"64KiB"``, ``"1MB"``, a byte count) within ``allowed``."""
-
-    def validate(raw: object) -> int:
-        size = bytes_from_text(raw) if isinstance(raw, str) else _number(raw)
-        if size is None:
-            raise Problem(
-                f"{short(raw)} is not a size; write e.g. '64KiB', '1MB' or a number of bytes"
-            )
-        allowed.check(raw, size)
-        return int(size)
-
-    return validate
+    size_in = _quantity_in(
+        allowed, bytes_from_text, "is not a size; write e.g. '64KiB', '1MB' or a number of bytes"
+    )
+    return lambda raw: int(size_in(raw))
