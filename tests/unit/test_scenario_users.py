@@ -123,3 +123,12 @@ def test_a_scenario_with_both_or_neither_is_refused(tmp_path: Path) -> None:
     )
     plan = load_python_scenario(users)
     assert scenario_iteration(plan) is not None
+
+
+def test_a_scenario_file_missing_or_raising_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope\.py: cannot read: no such file$"):
+        load_python_scenario(tmp_path / "nope.py")
+    raising = tmp_path / "raising.py"
+    raising.write_text("raise ValueError('boom')\n")
+    with pytest.raises(ConfigError, match=r"raising\.py: importing it raised ValueError: boom$"):
+        load_python_scenario(raising)

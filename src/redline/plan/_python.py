@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 from redline.errors import ConfigError
 from redline.plan._data import anchor_data_files
 from redline.plan._plan import Plan
+from redline.plan._user_code import UserCodeError, import_python_file
 from redline.plan._validation import plan_from_mapping
 from redline.scenario import Iteration, Scenario, users_iteration
 
@@ -19,21 +18,19 @@ SCENARIO_NAME = "scenario"
 
 
 def _import(path: Path) -> Scenario:
-    if not path.is_file():
-        raise ConfigError(f"{path}: cannot read: no such file", hint="check the scenario's path")
-    module_name = f"redline_scenario_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"{path}: cannot import it as Python")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # the user's module failed to import: say where, in one line
-        raise ConfigError(
-            f"{path}: importing it raised {type(exc).__name__}: {exc}",
-            hint="run it with python to see the traceback",
-        ) from exc
+        module = import_python_file(path, prefix="redline_scenario_")
+    except UserCodeError as exc:
+        if exc.raised is not None:
+            raise ConfigError(
+                f"{path}: importing it raised {exc.raised}",
+                hint="run it with python to see the traceback",
+            ) from None
+        if not path.is_file():
+            raise ConfigError(
+                f"{path}: cannot read: no such file", hint="check the scenario's path"
+            ) from None
+        raise ConfigError(f"{path}: cannot import it as Python") from None
     scenario = getattr(module, SCENARIO_NAME, None)
     if not isinstance(scenario, Scenario):
         raise ConfigError(

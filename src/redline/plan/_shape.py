@@ -19,14 +19,13 @@ A relative path is relative to the directory redline runs in.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 from redline.plan._problem import Problem, short
+from redline.plan._user_code import UserCodeError, import_python_file
 
 __all__ = ["ShapeFunction", "load_shape", "shape_reference"]
 
@@ -44,26 +43,19 @@ def _split(reference: str) -> tuple[Path, str]:
 
 
 def _import(reference: str, path: Path) -> ModuleType:
-    if not path.is_file():
-        raise Problem(
-            f"{reference!r}: {str(path)!r} is not a file; allowed a Python file, "
-            "relative to the directory redline runs in",
-        )
-    module_name = f"redline_shape_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise Problem(f"{reference!r}: {str(path)!r} cannot be imported as Python")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # the user's module failed to import: say how, in one line
+        return import_python_file(path, prefix="redline_shape_")
+    except UserCodeError as exc:
+        if exc.raised is not None:
+            raise Problem(
+                f"{reference!r}: importing {str(path)!r} raised {exc.raised}; "
+                "allowed a file that imports",
+                hint="run it with python to see the traceback",
+            ) from None
         raise Problem(
-            f"{reference!r}: importing {str(path)!r} raised {type(exc).__name__}: {exc}; "
-            "allowed a file that imports",
-            hint="run it with python to see the traceback",
+            f"{reference!r}: {str(path)!r} {exc.reason}; allowed a Python file, "
+            "relative to the directory redline runs in",
         ) from None
-    return module
 
 
 def _functions_of(module: ModuleType) -> list[str]:
