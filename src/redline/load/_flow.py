@@ -104,16 +104,7 @@ class FlowUser(VirtualUser):
         if not self.busy:
             return
         now = self._now()
-        action = self._action
-        assert action is not None  # only ever called while an iteration is in flight
-        action.recorder.record(
-            (now - self._sent_ns) // NS_PER_US,
-            (now - self._intended_ns) // NS_PER_US,
-            kind.value,
-            True,
-            0,
-            action.bytes_out,
-        )
+        self._record_error(kind, now)
         self._after_step(failed=True, now_ns=now)
 
     def _after_step(self, *, failed: bool, now_ns: int, from_timer: bool = False) -> None:

@@ -224,17 +224,21 @@ class VirtualUser:
             return
         now = self._now()
         self.done_ns = now
+        self._record_error(kind, now)
+        self._finish()
+
+    def _record_error(self, kind: ErrorKind, now_ns: int) -> None:
+        """Record the request in flight as failed with ``kind`` (no response, no bytes in)."""
         action = self._action
         assert action is not None  # only ever called while an iteration is in flight
         action.recorder.record(
-            (now - self._sent_ns) // NS_PER_US,
-            (now - self._intended_ns) // NS_PER_US,
+            (now_ns - self._sent_ns) // NS_PER_US,
+            (now_ns - self._intended_ns) // NS_PER_US,
             kind.value,
             True,
             0,
             action.bytes_out,
         )
-        self._finish()
 
     def _finish(self) -> None:
         self.busy = False
