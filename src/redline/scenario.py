@@ -100,9 +100,15 @@ class Scenario:
 class Response:
     """What a request gave back, with checks that mark it failed when they fail."""
 
-    __slots__ = ("body", "error", "failure", "status")
+    __slots__ = ("body", "error", "failure", "headers", "status")
 
-    def __init__(self, status: int, body: bytes, error: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        error: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         #: The HTTP status, or 0 when there was no response.
         self.status = status
         #: The response body (empty when there was no response).
@@ -111,6 +117,17 @@ class Response:
         self.error = error
         #: The outcome recorded for a failed check, else None.
         self.failure: str | None = error
+        #: The response's header fields, as received, when the plan keeps them
+        #: (``cookies=True``); else empty.
+        self.headers = headers or []
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or None; needs ``cookies=True``."""
+        wanted = name.lower().encode()
+        for field, value in self.headers:
+            if field.lower() == wanted:
+                return value.decode("latin-1")
+        return None
 
     @property
     def ok(self) -> bool:

@@ -157,10 +157,16 @@ def build_actions(plan: Plan, *, keep_bodies: bool = False) -> list[Action]:
 
 
 def build_action(
-    spec: RequestSpec, url: str, endpoint: Endpoint, slot: int, *, keep_body: bool
+    spec: RequestSpec,
+    url: str,
+    endpoint: Endpoint,
+    slot: int,
+    *,
+    keep_body: bool,
+    cookies: bool = False,
 ) -> Action:
     """One request prepared for the hot path, outside a plan (a script's ``session.get``)."""
-    return _build_action(spec, url, endpoint, slot, keep_body, cookies=False)
+    return _build_action(spec, url, endpoint, slot, keep_body, cookies)
 
 
 def _build_action(

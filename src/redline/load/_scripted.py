@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from redline.clock import NS_PER_US
 from redline.load._action import Action, build_action
+from redline.load._cookies import CookieJar
 from redline.load._http import ErrorKind
 from redline.load._vu import VirtualUser, WorkerContext
 from redline.metrics import EndpointRecorder
@@ -38,6 +39,7 @@ class ScriptedUser(VirtualUser):
         "_actions",
         "_adhoc",
         "_coro",
+        "_jar",
         "_first",
         "_on_gone",
         "_pending",
@@ -59,6 +61,8 @@ class ScriptedUser(VirtualUser):
         self._script = script
         self._actions = actions
         self._adhoc = adhoc
+        #: The VU's cookies, when the scenario keeps them (``cookies=True``).
+        self._jar = CookieJar() if ctx.picker.cookies else None
         self._session = Session(number)
         self._coro: Coroutine[Any, Any, None] | None = None
         #: True until the iteration's first request is sent: only that one
@@ -145,10 +149,26 @@ class ScriptedUser(VirtualUser):
         known = ", ".join(self._actions)
         self._end_iteration(KeyError(f"no request named {name!r}; the plan has {known}"))
 
+    def _send(self, action: Action, now_ns: int) -> None:
+        jar, template = self._jar, action.template
+        if jar is not None and template is not None:
+            cookie = jar.header_for(action.endpoint.host)
+            if cookie is not None:
+                # A scenario's requests hold no placeholders: only the cookie changes.
+                action = action.sending(template.render({}, cookie))
+        super()._send(action, now_ns)
+
     def on_response(self, status: int, body: bytes | None, bytes_in: int) -> None:
         if not self.busy:
             return
-        self._stash(Response(status, body or b""), bytes_in)
+        action = self._action
+        assert action is not None  # a request is in flight
+        headers = None
+        if action.request.keep_headers:
+            headers = self._conns[action.slot].response_headers
+            if self._jar is not None and headers:
+                self._jar.update(action.endpoint.host, headers)
+        self._stash(Response(status, body or b"", headers=headers), bytes_in)
 
     def on_error(self, kind: ErrorKind, detail: str) -> None:
         if not self.busy:
@@ -228,6 +248,7 @@ class AdhocActions:
         base: a plan action on the endpoint the paths are sent to.
         register: called with each newly made action.
         base_url: the plan's ``base_url``; the base action's origin when None.
+        cookies: whether the plan keeps cookies (each request then can carry them).
     """
 
     #: Distinct requests prepared and kept, at most; beyond, each is made anew.
@@ -236,9 +257,15 @@ class AdhocActions:
     MAX_NAMES = 200
 
     def __init__(
-        self, base: Action, register: Callable[[Action], None], *, base_url: str | None = None
+        self,
+        base: Action,
+        register: Callable[[Action], None],
+        *,
+        base_url: str | None = None,
+        cookies: bool = False,
     ) -> None:
         self._base = base
+        self._cookies = cookies
         # Joined as the plan joins its request paths: "http://h/api" + "/cart".
         self._prefix = (base_url or base.endpoint.origin).rstrip("/")
         self._register = register
@@ -284,7 +311,9 @@ class AdhocActions:
         else:
             fresh = False
         base = self._base
-        action = build_action(spec, spec.url, base.endpoint, base.slot, keep_body=True)
+        action = build_action(
+            spec, spec.url, base.endpoint, base.slot, keep_body=True, cookies=self._cookies
+        )
         action.recorder = recorder
         if fresh:
             self._register(action)

@@ -101,7 +101,10 @@ class _Worker:
                 {a.request.name: a for a in self._actions},
                 # Requests a script sends by path join the actions reported each second.
                 AdhocActions(
-                    self._base_action(plan), register=self._actions.append, base_url=plan.base_url
+                    self._base_action(plan),
+                    register=self._actions.append,
+                    base_url=plan.base_url,
+                    cookies=plan.cookies,
                 ),
             )
             if script is not None

@@ -297,10 +297,9 @@ class Plan(Section):
                     "allowed only with no steps (remove weight, or the steps)",
                     at=("requests", index, "weight"),
                 )
-        if self.scenario is not None and (self.steps or self.cookies):
-            key = "steps" if self.steps else "cookies"
+        if self.scenario is not None and self.steps:
             raise Problem(
-                "is for TOML plans; a Python scenario orders its requests itself", at=(key,)
+                "is for TOML plans; a Python scenario orders its requests itself", at=("steps",)
             )
         return self
 

@@ -8,7 +8,7 @@ from typing import Any
 from redline.clock import NS_PER_MS, FakeClock
 from redline.load._action import ActionPicker, build_actions
 from redline.load._closed import ClosedExecutor, ClosedSchedule
-from redline.load._scripted import scripted_user_factory
+from redline.load._scripted import AdhocActions, scripted_user_factory
 from redline.load._timeouts import TimeoutSweeper
 from redline.load._vu import WorkerContext
 from redline.plan import plan_from_mapping
@@ -241,3 +241,55 @@ def test_on_stop_does_not_run_when_the_run_is_cut_off(clock: FakeClock, server: 
 
     asyncio.run(main())
     assert stopped == []
+
+
+def test_a_scenario_with_cookies_sends_set_cookies_back_and_reads_headers(
+    clock: FakeClock,
+) -> None:
+    from tests.unit.load.test_flow import RoutedServer, Sent
+
+    def login(_sent: Sent) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        return 200, [(b"Set-Cookie", b"sid=abc; Path=/"), (b"X-Trace", b"t1")], b"ok"
+
+    server = RoutedServer(clock, {"/login": login, "/": lambda _s: (200, [], b"home")})
+    traces: list[str | None] = []
+
+    async def script(session: Session) -> None:
+        response = await session.request("login")
+        traces.append(response.header("x-trace"))
+        await session.request("home")
+        await session.get("/cart", name="cart")
+
+    plan = plan_from_mapping({**PLAN, "cookies": True})
+    actions = build_actions(plan, keep_bodies=True)
+    by_name = {a.request.name: a for a in actions}
+    ctx = WorkerContext(
+        clock=clock,
+        picker=ActionPicker(actions, [1, 1], seed=1),
+        sweeper=TimeoutSweeper(clock, timeout_s=60),
+        connect_timeout_s=1,
+        connect=server.connect,  # type: ignore[arg-type]
+        user_factory=scripted_user_factory(
+            script,
+            by_name,
+            AdhocActions(actions[0], register=lambda _a: None, cookies=True),
+        ),
+    )
+    schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=2)
+    executor = ClosedExecutor(ctx, schedule)
+
+    async def main() -> None:
+        executor.start(clock.now_ns())
+        await executor.finished
+
+    asyncio.run(main())
+    assert traces == ["t1", "t1"]
+    cookies = [(s.path, s.header("Cookie")) for s in server.sent]
+    assert cookies == [
+        ("/login", None),
+        ("/", "sid=abc"),
+        ("/cart", "sid=abc"),  # a request by path carries the jar's cookies too
+        ("/login", "sid=abc"),
+        ("/", "sid=abc"),
+        ("/cart", "sid=abc"),
+    ]
