@@ -15,7 +15,7 @@ Glossary:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from redline.clock import NS_PER_S
@@ -24,9 +24,17 @@ from redline.load._http import Endpoint, PreparedRequest
 from redline.load._template import RequestTemplate
 from redline.metrics import EndpointRecorder
 from redline.plan import Plan, RequestSpec
-from redline.plan._steps import OnFailure
+from redline.plan._steps import OnFailure, StepSpec
 
-__all__ = ["Action", "ActionPicker", "Program", "Step", "build_action", "build_actions"]
+__all__ = [
+    "Action",
+    "ActionPicker",
+    "Program",
+    "Step",
+    "build_action",
+    "build_actions",
+    "build_steps",
+]
 
 #: Outcome recorded when the status or another check does not pass.
 CHECK_FAILED = "check_failed"
@@ -142,18 +150,22 @@ def build_actions(plan: Plan, *, keep_bodies: bool = False) -> list[Action]:
         action = _build_action(spec, url, endpoints[key], slot, keep_bodies, plan.cookies)
         actions.append(action)
     by_name = {spec.name: action for spec, action in zip(plan.requests, actions, strict=True)}
-    steps = [
-        Step(
-            action=by_name[step.request],
-            think_ns=round(step.think_time_s * NS_PER_S),
-            stop_on_failure=step.on_failure is OnFailure.STOP,
-        )
-        for step in plan.steps
-    ]
-    program = Program(steps=tuple(steps), cookies=plan.cookies)
+    program = Program(steps=build_steps(plan.steps, by_name), cookies=plan.cookies)
     for action in actions:
         action.program = program
     return actions
+
+
+def build_steps(specs: Sequence[StepSpec], by_name: Mapping[str, Action]) -> tuple[Step, ...]:
+    """The steps of ``specs``, each on the action of its request's name."""
+    return tuple(
+        Step(
+            action=by_name[spec.request],
+            think_ns=round(spec.think_time_s * NS_PER_S),
+            stop_on_failure=spec.on_failure is OnFailure.STOP,
+        )
+        for spec in specs
+    )
 
 
 def build_action(
@@ -215,13 +227,21 @@ class ActionPicker:
 
     __slots__ = ("_table", "_single", "_random", "cookies", "flow", "steps")
 
-    def __init__(self, actions: Sequence[Action], weights: Sequence[int], *, seed: int) -> None:
+    def __init__(
+        self,
+        actions: Sequence[Action],
+        weights: Sequence[int],
+        *,
+        seed: int,
+        steps: tuple[Step, ...] | None = None,
+    ) -> None:
         self._table = [a for a, w in zip(actions, weights, strict=True) for _ in range(w)]
         self._random = random.Random(seed)
         program = actions[0].program if actions else None
-        steps = program.steps if program is not None else ()
-        if not all(any(step.action is a for a in actions) for step in steps):
-            steps = ()  # a picker over some of the plan's requests (one of its scenarios)
+        if steps is None:  # the plan's own steps (a scenario passes its own)
+            steps = program.steps if program is not None else ()
+            if not all(any(step.action is a for a in actions) for step in steps):
+                steps = ()  # a picker over some of the plan's requests (one of its scenarios)
         #: The plan's steps (empty: one weighted pick per iteration).
         self.steps: tuple[Step, ...] = steps
         #: Whether each VU keeps a cookie jar.

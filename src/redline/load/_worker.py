@@ -23,7 +23,7 @@ import uvloop
 
 from redline.clock import NS_PER_S, MonotonicClock
 from redline.errors import RedlineError
-from redline.load._action import Action, ActionPicker, build_actions
+from redline.load._action import Action, ActionPicker, build_actions, build_steps
 from redline.load._build import EXECUTOR_BUILDERS, build_executor, max_connections
 from redline.load._executor import Executor
 from redline.load._feeder import FeederEnd, build_feeders
@@ -118,6 +118,7 @@ class _Worker:
                 [by_name[r.name] for r in run.requests],
                 [r.weight for r in run.requests],
                 seed=spec.index,
+                steps=None if run.steps is None else build_steps(run.steps, by_name),
             )
             for run in plan.runs()
         ]

@@ -109,6 +109,8 @@ class ScenarioRun:
     executor: ExecutorConfig
     requests: list[RequestSpec]
     start_time_s: float
+    #: The scenario's own steps; None: the plan's (a plain plan's ``[[steps]]``).
+    steps: list[StepSpec] | None = None
 
 
 def shifted(phase: Phase, run: ScenarioRun) -> Phase:
@@ -224,11 +226,11 @@ class Plan(Section):
     def _check_scenarios(self) -> Self:
         if not self.scenarios:
             return self
-        for key in ("executor", "test"):
+        for key in ("executor", "test", "steps"):
             if key in self.model_fields_set:
                 raise Problem(
-                    "is given with [scenarios]; each scenario has its own executor "
-                    "(remove it, or the scenarios)",
+                    f"is given with [scenarios]; each scenario has its own {key} "
+                    "(move it into the scenarios, or remove them)",
                     at=(key,),
                 )
         check_scenarios(self.scenarios, [spec.name for spec in self.requests])
@@ -367,17 +369,16 @@ class Plan(Section):
         if not self.scenarios:
             return [ScenarioRun(DEFAULT_SCENARIO, self.executor, list(self.requests), 0.0)]
         by_name = {spec.name: spec for spec in self.requests}
-        return [
-            ScenarioRun(
-                name,
-                scenario.executor,
-                [by_name[r] for r in scenario.requests]
-                if scenario.requests
-                else list(self.requests),
-                scenario.start_time_s,
+        runs = []
+        for name, scenario in self.scenarios.items():
+            names = scenario.requests or [step.request for step in scenario.steps]
+            requests = [by_name[r] for r in dict.fromkeys(names)] or list(self.requests)
+            runs.append(
+                ScenarioRun(
+                    name, scenario.executor, requests, scenario.start_time_s, scenario.steps
+                )
             )
-            for name, scenario in self.scenarios.items()
-        ]
+        return runs
 
     def phases(self) -> list[Phase]:
         """The run's named spans: the test type's, one per stage, or per scenario and stage."""

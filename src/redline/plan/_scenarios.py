@@ -7,13 +7,14 @@ Example (TOML)::
     executor = { type = "constant-vus", vus = 20, duration = "2m" }
 
     [scenarios.checkout]
-    requests = ["cart", "pay"]
     start_time = "30s"
     executor = { type = "constant-arrival-rate", rate = "5/s", duration = "1m" }
+    steps = [{ request = "cart", think_time = "1s" }, { request = "pay" }]
 
 Every scenario runs its own requests (by name, from ``[[requests]]``), picked
-by weight as in a one-scenario plan, on virtual users of its own; all
-scenarios run at once, each from its ``start_time``. A request belongs to one
+by weight as in a one-scenario plan or, with ``steps``, all in order, on
+virtual users of its own; all scenarios run at once, each from its
+``start_time``. A request belongs to one
 scenario, so its figures are that scenario's: the report adds them up per
 scenario.
 """
@@ -29,6 +30,7 @@ from redline.plan._bounds import RAMP_S_RANGE, seconds_in
 from redline.plan._executors import ExecutorConfig
 from redline.plan._problem import Problem, short
 from redline.plan._section import Section
+from redline.plan._steps import StepSpec
 
 __all__ = ["ScenarioConfig", "check_scenarios"]
 
@@ -44,6 +46,9 @@ class ScenarioConfig(Section):
     executor: ExecutorConfig
     #: Names of the plan's requests this scenario sends; all of them when empty.
     requests: list[str] = []
+    #: Requests every iteration of this scenario runs, in order (as a plan's
+    #: ``[[steps]]``); empty: each iteration picks one request by weight.
+    steps: list[StepSpec] = []
     #: When the scenario starts, from the run's start.
     start_time_s: StartTimeS = Field(
         default=0.0, validation_alias="start_time", serialization_alias="start_time"
@@ -67,7 +72,8 @@ def check_scenarios(scenarios: dict[str, ScenarioConfig], request_names: list[st
                 f"{short(name)} is not a scenario name; allowed 1..64 letters, digits, _ . -",
                 at=("scenarios", name),
             )
-        chosen = scenario.requests or request_names
+        chosen = scenario.requests or _step_requests(scenario) or request_names
+        _check_steps(name, scenario, chosen)
         for index, request in enumerate(chosen):
             if request not in request_names:
                 raise Problem(
@@ -89,3 +95,18 @@ def check_scenarios(scenarios: dict[str, ScenarioConfig], request_names: list[st
             "in one scenario's requests",
             at=("scenarios",),
         )
+
+
+def _step_requests(scenario: ScenarioConfig) -> list[str]:
+    """A scenario with steps and no request list sends its steps' requests."""
+    return list(dict.fromkeys(step.request for step in scenario.steps))
+
+
+def _check_steps(name: str, scenario: ScenarioConfig, chosen: list[str]) -> None:
+    for index, step in enumerate(scenario.steps):
+        if step.request not in chosen:
+            raise Problem(
+                f"{step.request!r} is not one of this scenario's requests; "
+                f"allowed {', '.join(chosen)}",
+                at=("scenarios", name, "steps", index, "request"),
+            )

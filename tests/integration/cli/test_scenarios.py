@@ -51,3 +51,41 @@ def test_scenarios_run_side_by_side_from_their_start_times(tmp_path: Path) -> No
     assert by_name["browsers"]["count"] == paths["/browse"]
     assert data["run"]["elapsed_s"] >= 13.9  # the last arrival is due at 4 s + 9.95 s
     assert "scenarios" in proc.stdout
+
+
+STEPS_PLAN = """
+base_url = "{url}"
+workers = 2
+
+[[requests]]
+name = "browse"
+url = "/browse"
+
+[[requests]]
+name = "cart"
+url = "/cart"
+
+[[requests]]
+name = "pay"
+url = "/pay"
+
+[scenarios.browsers]
+requests = ["browse"]
+executor = {{ type = "constant-vus", vus = 2, duration = "10s" }}
+
+[scenarios.buyers]
+executor = {{ type = "constant-arrival-rate", rate = "10/s", duration = "10s" }}
+steps = [{{ request = "cart", think_time = "50ms" }}, {{ request = "pay" }}]
+"""
+
+
+def test_a_scenario_runs_its_own_steps_in_every_iteration(tmp_path: Path) -> None:
+    plan = tmp_path / "steps.toml"
+    with capacity_server(slots=8, service_s=0.002) as server:
+        plan.write_text(STEPS_PLAN.format(url=server.url.rstrip("/")))
+        proc = redline("run", str(plan), "--quiet")
+        paths = dict(server.paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # 100 iterations of the buyers, each sending both steps; browsers never do.
+    assert paths["/cart"] == paths["/pay"] == 100
+    assert paths["/browse"] > 100

@@ -76,12 +76,12 @@ def test_one_scenario_without_a_request_list_takes_them_all() -> None:
         (
             {"browse": BROWSE, "buy": BUY},
             {"executor": {"type": "constant-vus", "vus": 1, "duration": "10s"}},
-            "executor: is given with [scenarios]",
+            "executor: is given with [scenarios]; each scenario has its own executor",
         ),
         (
             {"browse": BROWSE, "buy": BUY},
             {"test": {"type": "load", "target": 5}},
-            "test: is given with [scenarios]",
+            "test: is given with [scenarios]; each scenario has its own test",
         ),
     ],
 )
@@ -92,3 +92,41 @@ def test_bad_scenarios_are_one_line(
         plan_of(scenarios, **extra)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_scenario_runs_its_own_steps() -> None:
+    plan = plan_of(
+        {
+            "browse": BROWSE,
+            "buy": {
+                "executor": BUY["executor"],
+                "steps": [{"request": "cart", "think_time": "1s"}],
+            },
+        }
+    )
+    buy = plan.runs()[1]
+    assert [q.name for q in buy.requests] == ["cart"]  # its requests: its steps'
+    assert buy.steps is not None
+    assert [(s.request, s.think_time_s) for s in buy.steps] == [("cart", 1.0)]
+    assert plan.runs()[0].steps == []
+
+
+@pytest.mark.parametrize(
+    ("scenarios", "extra", "message"),
+    [
+        (
+            {"browse": {**BROWSE, "steps": [{"request": "cart"}]}, "buy": BUY},
+            {},
+            "scenarios.browse.steps[0].request: 'cart' is not one of this scenario's requests",
+        ),
+        (
+            {"browse": BROWSE, "buy": BUY},
+            {"steps": [{"request": "home"}]},
+            "steps: is given with [scenarios]; each scenario has its own steps",
+        ),
+    ],
+)
+def test_bad_scenario_steps(scenarios: dict[str, Any], extra: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan_of(scenarios, **extra)
+    assert message in str(caught.value)
