@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
 import tomllib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.integration.recording_server import RecordingServer, Request, Response
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "import"
 #: Generous bound for one import or one short run, including start-up on a busy machine.
@@ -22,88 +20,6 @@ COMMAND_TIMEOUT_S = 60
 #: Iterations of each run: with one worker the request picks are seeded, and this many
 #: picks among at most six requests reach every one of them.
 ITERATIONS = 300
-#: Statuses without a body (RFC 9110 section 6.4.1).
-BODILESS_STATUSES = frozenset({204, 304})
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One request as the server read it."""
-
-    method: str
-    path: str
-    body: str
-    headers: dict[str, str]
-    #: When the server read it (time.monotonic), for the pauses between steps.
-    at_s: float = 0.0
-
-
-class RecordingServer:
-    """An HTTP/1.1 server on 127.0.0.1 (port 0) that records every request it reads.
-
-    Each request gets the status ``statuses`` gives its method and path (query left
-    out), else 200, and the JSON body ``bodies`` makes for it, else ``ok``. The
-    constructor starts nothing; use :meth:`start` and :meth:`stop`.
-    """
-
-    def __init__(
-        self,
-        statuses: dict[tuple[str, str], int],
-        bodies: dict[tuple[str, str], Callable[[], bytes]] | None = None,
-    ) -> None:
-        self.seen: list[Seen] = []
-        self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as redline's VUs expect
-
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length).decode() if length else ""
-                headers = dict(self.headers.items())
-                server.record(Seen(self.command, self.path, body, headers, time.monotonic()))
-                key = (self.command, self.path.partition("?")[0])
-                status = statuses.get(key, 200)
-                make = (bodies or {}).get(key)
-                payload = b"ok" if make is None else make()
-                self.send_response(status)
-                if status not in BODILESS_STATUSES:
-                    self.send_header("Content-Length", str(len(payload)))
-                    if make is not None:
-                        self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                if status not in BODILESS_STATUSES and self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # quiet
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._http.server_address[1]}"
-
-    def record(self, seen: Seen) -> None:
-        with self._lock:
-            self.seen.append(seen)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(5)
-
-    def distinct(self) -> set[tuple[str, str, str]]:
-        with self._lock:
-            return {(seen.method, seen.path, seen.body) for seen in self.seen}
 
 
 @pytest.fixture
@@ -114,20 +30,26 @@ def shop_server() -> Iterator[RecordingServer]:
     recorded one, so a request that sends it shows that the id was chained.
     """
     created = iter(range(1, 1_000_000))
-    server = RecordingServer(
-        {
-            ("POST", "/api/items"): 201,
-            ("POST", "/login"): 303,
-            ("POST", "/v1/items"): 201,
-            ("DELETE", f"/v1/items/{UUID}"): 204,
-        },
-        bodies={("POST", "/api/items"): lambda: json.dumps({"id": new_id(next(created))}).encode()},
-    )
-    server.start()
-    try:
+    statuses = {
+        ("POST", "/login"): 303,
+        ("POST", "/v1/items"): 201,
+        ("DELETE", f"/v1/items/{UUID}"): 204,
+    }
+
+    def answer(request: Request) -> Response:
+        key = (request.method, request.path.partition("?")[0])
+        if key == ("POST", "/api/items"):
+            item = json.dumps({"id": new_id(next(created))}).encode()
+            return Response(201, item, {"Content-Type": "application/json"})
+        return Response(statuses.get(key, 200))
+
+    with RecordingServer(answer) as server:
         yield server
-    finally:
-        server.stop()
+
+
+def distinct(server: RecordingServer) -> set[tuple[str, str, str]]:
+    """Every different request the server read, as (method, path, body)."""
+    return {(request.method, request.path, request.text) for request in server.requests}
 
 
 UUID = "00000000-0000-4000-8000-000000000000"
@@ -189,15 +111,15 @@ def test_har_import_replays_the_journey_in_the_recorded_order(
         for iteration in range(iterations)
         for method, path, _ in SHOP_JOURNEY
     ]
-    assert [(seen.method, seen.path) for seen in shop_server.seen] == expected
-    posted = next(seen for seen in shop_server.seen if seen.path == "/api/items")
-    assert posted.body == '{"name": "teapot", "price": 12}'
+    assert [(seen.method, seen.path) for seen in shop_server.requests] == expected
+    posted = next(seen for seen in shop_server.requests if seen.path == "/api/items")
+    assert posted.text == '{"name": "teapot", "price": 12}'
     assert posted.headers["content-type"] == "application/json"
     assert posted.headers["user-agent"] == "Mozilla/5.0 (X11; Linux x86_64)"
-    login = shop_server.seen[len(SHOP_JOURNEY) - 1]
-    assert login.body == "user=ann&password=s3cret"
+    login = shop_server.requests[len(SHOP_JOURNEY) - 1]
+    assert login.text == "user=ann&password=s3cret"
     assert not {"cookie", "authorization"} & {
-        name.lower() for seen in shop_server.seen for name in seen.headers
+        name.lower() for seen in shop_server.requests for name in seen.headers
     }
 
 
@@ -207,7 +129,7 @@ def test_har_import_pauses_between_steps_as_recorded(
     plan = tmp_path / "shop.toml"
     import_shop(shop_server, plan, "--iterations", "1")
     run_plan(plan, tmp_path / "r.json")
-    seen = shop_server.seen
+    seen = shop_server.requests
     assert [(s.method, s.path) for s in seen] == [
         (method, path.format(id=new_id(1))) for method, path, _ in SHOP_JOURNEY
     ]
@@ -224,7 +146,7 @@ def test_har_import_as_a_mix_reaches_every_request(
     results = run_plan(plan, tmp_path / "r.json")
     total = results["summary"]["total"]
     assert (total["count"], total["failures"]) == (ITERATIONS, 0)
-    assert shop_server.distinct() == {
+    assert distinct(shop_server) == {
         ("GET", "/", ""),
         ("GET", "/api/items?page=1", ""),
         ("POST", "/api/items", '{"name": "teapot", "price": 12}'),
@@ -246,7 +168,7 @@ def test_openapi_import_runs_against_a_local_server(
     results = run_plan(plan, tmp_path / "r.json")
     total = results["summary"]["total"]
     assert (total["count"], total["failures"]) == (ITERATIONS, 0)
-    assert shop_server.distinct() == {
+    assert distinct(shop_server) == {
         ("GET", "/v1/items?limit=5", ""),
         ("POST", "/v1/items", '{"name": "teapot", "price": 1.0, "tags": ["kitchen"]}'),
         ("GET", f"/v1/items/{UUID}", ""),
@@ -262,8 +184,8 @@ def test_curl_import_runs(shop_server: RecordingServer, tmp_path: Path) -> None:
     imported = redline("import", "curl", command, "--iterations", "10", "-o", str(plan))
     assert imported.returncode == 0, imported.stderr
     run_plan(plan, tmp_path / "r.json")
-    assert shop_server.distinct() == {("PUT", "/api/items/7", '{"n": 2}')}
-    assert shop_server.seen[0].headers["X-Trace"] == "1"
+    assert distinct(shop_server) == {("PUT", "/api/items/7", '{"n": 2}')}
+    assert shop_server.requests[0].headers["X-Trace"] == "1"
 
 
 def test_the_plan_goes_to_stdout_by_default() -> None:

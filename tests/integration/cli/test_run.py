@@ -58,7 +58,7 @@ def test_iterations_run_to_completion_on_keep_alive(
     total = data["summary"]["total"]
     assert total["count"] == 200
     assert total["failures"] == 0
-    assert http_server.requests == 200
+    assert len(http_server.requests) == 200
     assert http_server.connections == 4  # one keep-alive connection per VU
     assert data["series"], "per-second series are written"
     assert "requests" in proc.stdout
@@ -246,7 +246,7 @@ def test_open_model_sends_every_arrival(http_server: LoopbackServer, tmp_path: P
     data = results(out)
     assert data["summary"]["total"]["count"] == 2000
     assert data["summary"]["dropped_iterations"] == 0
-    assert http_server.requests == 2000
+    assert len(http_server.requests) == 2000
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -4,83 +4,36 @@ templated into the URL."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-#: How long the server thread may take to start or stop.
-READY_TIMEOUT_S = 5.0
+from tests.integration.recording_server import RecordingServer
+
 #: Generous bound for one short run, including three workers' start-up.
 RUN_TIMEOUT_S = 30.0
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 #: Rows in the unique feeder: 100 per worker.
 ROWS = 300
 
 
-class PathServer:
-    """HTTP/1.1 on 127.0.0.1, port 0, in its own thread: answers at once and keeps
-    the path of every request it read."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        self.port = 0
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="path-server", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(READY_TIMEOUT_S):
-            raise RuntimeError("the path server did not start")
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(READY_TIMEOUT_S)
-
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        async with server:
-            await self._stop.wait()
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")  # GETs only: no body to read
-                self.paths.append(head.split(b" ", 2)[1].decode())
-                writer.write(RESPONSE)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
 @pytest.fixture
-def path_server() -> Iterator[PathServer]:
-    server = PathServer()
-    server.start()
-    try:
+def path_server() -> Iterator[RecordingServer]:
+    with RecordingServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
-def run_plan(tmp_path: Path, server: PathServer, keys: str) -> subprocess.CompletedProcess[str]:
+def paths(server: RecordingServer) -> list[str]:
+    """The path of every request the server read."""
+    return [request.path for request in server.requests]
+
+
+def run_plan(
+    tmp_path: Path, server: RecordingServer, keys: str
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "ids.csv").write_text("id\n" + "".join(f"id-{n}\n" for n in range(ROWS)))
     plan = tmp_path / "plan.toml"
     plan.write_text(
@@ -100,7 +53,7 @@ def run_plan(tmp_path: Path, server: PathServer, keys: str) -> subprocess.Comple
 
 
 def test_unique_rows_are_each_sent_once_across_three_workers(
-    path_server: PathServer, tmp_path: Path
+    path_server: RecordingServer, tmp_path: Path
 ) -> None:
     proc = run_plan(
         tmp_path,
@@ -110,13 +63,13 @@ def test_unique_rows_are_each_sent_once_across_three_workers(
     )
     assert proc.returncode == 0, proc.stderr
     # 6 VUs would make 1200 requests; the data stops them after 300.
-    seen = Counter(path.removeprefix("/items/") for path in path_server.paths)
+    seen = Counter(path.removeprefix("/items/") for path in paths(path_server))
     assert [value for value, count in seen.items() if count > 1] == []  # none twice
     assert set(seen) == {f"id-{n}" for n in range(ROWS)}  # and every one used
 
 
 def test_run_id_is_one_per_run_and_sequences_are_unique_across_workers(
-    path_server: PathServer, tmp_path: Path
+    path_server: RecordingServer, tmp_path: Path
 ) -> None:
     proc = run_plan(
         tmp_path,
@@ -126,15 +79,15 @@ def test_run_id_is_one_per_run_and_sequences_are_unique_across_workers(
         '[[generate]]\nname = "order"\nkind = "sequence"\nstart = 1\n',
     )
     assert proc.returncode == 0, proc.stderr
-    orders = [path.split("?")[0].removeprefix("/orders/") for path in path_server.paths]
-    run_ids = {path.split("?run=")[1] for path in path_server.paths}
+    orders = [path.split("?")[0].removeprefix("/orders/") for path in paths(path_server)]
+    run_ids = {path.split("?run=")[1] for path in paths(path_server)}
     assert len(orders) == ROWS
     assert sorted(int(order) for order in orders) == list(range(1, ROWS + 1))
     assert len(run_ids) == 1
 
 
 def test_fail_policy_ends_the_run_with_an_error_naming_the_feeder(
-    path_server: PathServer, tmp_path: Path
+    path_server: RecordingServer, tmp_path: Path
 ) -> None:
     proc = run_plan(
         tmp_path,

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import uvloop
@@ -21,6 +21,7 @@ from redline.load._http import (
     TimeoutSweeper,
     open_connection,
 )
+from tests.integration.conftest import LoopbackServer
 
 T = TypeVar("T")
 Runner = Callable[[Coroutine[Any, Any, T]], T]
@@ -36,14 +37,6 @@ PROMPT_S = 5.0
 CONNECT_S = 5.0
 
 CLOCK = MonotonicClock()
-
-
-class LoopbackServer(Protocol):
-    """What these tests use of ``tests/integration/conftest.py``'s server fixtures."""
-
-    url: str
-    connections: int
-    requests: int
 
 
 @pytest.fixture(params=sorted(LOOPS))
@@ -131,7 +124,7 @@ def test_keep_alive_reuses_one_connection_and_counts_bytes(
     connection, outcomes = run(scenario())
     assert outcomes == [outcomes[0]] * 50
     assert outcomes[0] == Response(200, None, outcomes[0].bytes_in)
-    assert (http_server.connections, http_server.requests) == (1, 50)
+    assert (http_server.connections, len(http_server.requests)) == (1, 50)
     assert connection.requests_done == 50
     assert connection.bytes_out == 50 * len(request.wire)
     assert connection.bytes_in == sum(outcome.bytes_in for outcome in outcomes)

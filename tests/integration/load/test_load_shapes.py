@@ -7,93 +7,45 @@ second's edge) and, for Poisson arrivals, for chance (4 standard deviations).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import statistics
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from redline.plan import DiurnalCurve, Ramp, RampCurve
+from tests.integration.recording_server import RecordingServer
 
-READY_TIMEOUT_S = 5.0
 RUN_TIMEOUT_S = 30.0
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-
-
-class StampServer:
-    """HTTP/1.1 on 127.0.0.1, port 0, in a thread: answers at once, keeps each
-    request's monotonic arrival time (seconds)."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[float] = []
-        self.port = 0
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="stamp-server", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(READY_TIMEOUT_S):
-            raise RuntimeError("the stamp server did not start")
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(READY_TIMEOUT_S)
-
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        async with server:
-            await self._stop.wait()
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                await reader.readuntil(b"\r\n\r\n")
-                self.arrivals.append(time.monotonic())
-                writer.write(RESPONSE)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    def per_second(self) -> list[int]:
-        """Arrivals in each second since the first arrival."""
-        first = min(self.arrivals)
-        counts = [0] * (int(max(self.arrivals) - first) + 1)
-        for t in self.arrivals:
-            counts[int(t - first)] += 1
-        return counts
 
 
 @pytest.fixture
-def server() -> Iterator[StampServer]:
-    stamp = StampServer()
-    stamp.start()
-    try:
-        yield stamp
-    finally:
-        stamp.stop()
+def server() -> Iterator[RecordingServer]:
+    with RecordingServer() as recording:
+        yield recording
+
+
+def arrivals(server: RecordingServer) -> list[float]:
+    """When each request arrived (monotonic s)."""
+    return [request.at_s for request in server.requests]
+
+
+def per_second(server: RecordingServer) -> list[int]:
+    """Arrivals in each second since the first arrival."""
+    times = arrivals(server)
+    first = min(times)
+    counts = [0] * (int(max(times) - first) + 1)
+    for t in times:
+        counts[int(t - first)] += 1
+    return counts
 
 
 def run_plan(
-    tmp_path: Path, server: StampServer, executor: str, *, exit_code: int = 0
+    tmp_path: Path, server: RecordingServer, executor: str, *, exit_code: int = 0
 ) -> dict[str, object]:
     plan = tmp_path / "plan.toml"
     plan.write_text(
@@ -120,7 +72,7 @@ def assert_follows(counts: list[int], expected: list[float], *, slack: float) ->
         assert abs(got - want) <= slack * math.sqrt(want) + 5, (second, counts, expected)
 
 
-def test_an_exponential_ramp_grows_geometrically(server: StampServer, tmp_path: Path) -> None:
+def test_an_exponential_ramp_grows_geometrically(server: RecordingServer, tmp_path: Path) -> None:
     run_plan(
         tmp_path,
         server,
@@ -128,30 +80,30 @@ def test_an_exponential_ramp_grows_geometrically(server: StampServer, tmp_path: 
         'stages = [{ duration = "10s", target = "300/s", ramp = "exponential" }]',
     )
     curve = RampCurve(Ramp.EXPONENTIAL, 0, 300, 10)
-    assert len(server.arrivals) == math.ceil(curve.amount_by(10))  # 482, every one sent
+    assert len(arrivals(server)) == math.ceil(curve.amount_by(10))  # 482, every one sent
     expected = [curve.amount_by(s + 1) - curve.amount_by(s) for s in range(10)]
     # Uniform arrivals: only late timers move one across a second's edge.
-    assert_follows(server.per_second(), expected, slack=0.5)
-    counts = server.per_second()
+    assert_follows(per_second(server), expected, slack=0.5)
+    counts = per_second(server)
     growth = [counts[s + 1] / counts[s] for s in range(6, 9)]
     assert all(1.6 <= g <= 1.95 for g in growth), counts  # x1.77 a second, not +30/s
 
 
-def test_poisson_arrivals_at_a_constant_rate(server: StampServer, tmp_path: Path) -> None:
+def test_poisson_arrivals_at_a_constant_rate(server: RecordingServer, tmp_path: Path) -> None:
     run_plan(
         tmp_path,
         server,
         'type = "constant-arrival-rate"\nrate = "300/s"\nduration = "10s"\narrivals = "poisson"',
     )
-    assert abs(len(server.arrivals) - 3000) <= 4 * math.sqrt(3000)
-    assert_follows(server.per_second()[:10], [300.0] * 10, slack=4)
-    times = sorted(server.arrivals)
+    assert abs(len(arrivals(server)) - 3000) <= 4 * math.sqrt(3000)
+    assert_follows(per_second(server)[:10], [300.0] * 10, slack=4)
+    times = sorted(arrivals(server))
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     cv = statistics.pstdev(gaps) / statistics.fmean(gaps)
     assert 0.85 <= cv <= 1.25  # exponential gaps; evenly spaced ones give about 0.1
 
 
-def test_a_diurnal_rate_rises_and_falls(server: StampServer, tmp_path: Path) -> None:
+def test_a_diurnal_rate_rises_and_falls(server: RecordingServer, tmp_path: Path) -> None:
     run_plan(
         tmp_path,
         server,
@@ -159,9 +111,9 @@ def test_a_diurnal_rate_rises_and_falls(server: StampServer, tmp_path: Path) -> 
         'period = "10s"\nduration = "10s"',
     )
     curve = DiurnalCurve(low=20, high=200, period_s=10)
-    assert len(server.arrivals) == 1100  # the mean, 110/s, for 10 s
+    assert len(arrivals(server)) == 1100  # the mean, 110/s, for 10 s
     expected = [curve.amount_by(s + 1) - curve.amount_by(s) for s in range(10)]
-    assert_follows(server.per_second(), expected, slack=0.5)
+    assert_follows(per_second(server), expected, slack=0.5)
 
 
 SHAPES_PY = """
@@ -179,7 +131,7 @@ def too_many(t_s):
 
 
 def test_a_rate_shape_is_followed_until_it_returns_none(
-    server: StampServer, tmp_path: Path
+    server: RecordingServer, tmp_path: Path
 ) -> None:
     (tmp_path / "shapes.py").write_text(SHAPES_PY)
     run_plan(
@@ -188,13 +140,13 @@ def test_a_rate_shape_is_followed_until_it_returns_none(
         f'type = "shape"\nshape = "{tmp_path / "shapes.py"}:waves"\nmodel = "arrival-rate"\n'
         'max_rate = "300/s"\nduration = "30s"',
     )
-    assert len(server.arrivals) == 4 * 50 + 2 * 250 + 4 * 100
+    assert len(arrivals(server)) == 4 * 50 + 2 * 250 + 4 * 100
     expected = [50.0] * 4 + [250.0] * 2 + [100.0] * 4
-    assert_follows(server.per_second(), expected, slack=0.5)
+    assert_follows(per_second(server), expected, slack=0.5)
 
 
 def test_a_vu_shape_out_of_bounds_ends_the_run_with_its_error(
-    server: StampServer, tmp_path: Path
+    server: RecordingServer, tmp_path: Path
 ) -> None:
     (tmp_path / "shapes.py").write_text(SHAPES_PY)
     shape = f"{tmp_path / 'shapes.py'}:too_many"
@@ -213,4 +165,4 @@ def test_a_vu_shape_out_of_bounds_ends_the_run_with_its_error(
         f"shape {shape!r} returned 25 at t=4.0s; allowed a whole number of VUs 0..20 "
         "(max_vus) or None to end the run"
     ]
-    assert max(server.arrivals) - min(server.arrivals) < 6  # stopped at 4 s, not 20 s
+    assert max(arrivals(server)) - min(arrivals(server)) < 6  # stopped at 4 s, not 20 s

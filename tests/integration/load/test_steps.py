@@ -1,113 +1,73 @@
 """Steps end to end: extracted values really flow into the next request, seen by the server.
 
-A small HTTP/1.1 server on loopback (port 0, its own thread) hands out a token
-in JSON and a session cookie at ``/login``; ``/orders`` answers 200 only when
+The shared recording server on loopback answers with :class:`LoginApp`, which hands
+out a token in JSON and a session cookie at ``/login``; ``/orders`` answers 200 only when
 the request carries ``Authorization: Bearer <that token>`` and that cookie, so
 the check is made on the server side, per request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.integration.recording_server import RecordingServer, Request, Response
+
 #: Generous bound for one short run, including worker start-up on a busy machine.
 RUN_TIMEOUT_S = 60
-#: How long the server thread may take to start.
-READY_TIMEOUT_S = 5
 
 
-class LoginServer:
+class LoginApp:
     """Issues a distinct token and cookie per login and checks them on ``/orders``."""
 
     def __init__(self) -> None:
-        self.port = 0
         self.logins = 0
         self.authorized: list[str] = []
         self.refused: list[str] = []
         self.items: list[str] = []
         self._tokens: dict[str, str] = {}  # token -> the session cookie issued with it
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(READY_TIMEOUT_S):
-            raise RuntimeError("the login server did not start")
+    def __call__(self, request: Request) -> Response:
+        if request.path == "/login":
+            return self._login()
+        if request.path.startswith("/orders"):
+            return self._orders(request)
+        return _json(404, "{}")
 
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(READY_TIMEOUT_S)
+    def _login(self) -> Response:
+        self.logins += 1
+        token, session = f"tok{self.logins}", f"s{self.logins}"
+        self._tokens[token] = session
+        cookie = {"Set-Cookie": f"session={session}; Path=/; HttpOnly"}
+        return _json(200, json.dumps({"data": {"token": token}}), cookie)
 
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        async with server:
-            await self._stop.wait()
+    def _orders(self, request: Request) -> Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        cookie = request.headers.get("cookie", "")
+        good = token in self._tokens and cookie == f"session={self._tokens[token]}"
+        (self.authorized if good else self.refused).append(f"{token}|{cookie}")
+        self.items.append(request.path.partition("?")[2] + "|" + request.text)
+        return _json(200, '{"ok": true}') if good else _json(401, '{"ok": false}')
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                target = lines[0].split(" ")[1]
-                headers = {}
-                for line in lines[1:]:
-                    if line:
-                        name, _, value = line.partition(":")
-                        headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                writer.write(self._answer(target, headers, body))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
 
-    def _answer(self, target: str, headers: dict[str, str], body: bytes) -> bytes:
-        extra = ""
-        if target == "/login":
-            self.logins += 1
-            token, session = f"tok{self.logins}", f"s{self.logins}"
-            self._tokens[token] = session
-            status, reply = 200, json.dumps({"data": {"token": token}})
-            extra = f"Set-Cookie: session={session}; Path=/; HttpOnly\r\n"
-        elif target.startswith("/orders"):
-            token = headers.get("authorization", "").removeprefix("Bearer ")
-            cookie = headers.get("cookie", "")
-            good = token in self._tokens and cookie == f"session={self._tokens[token]}"
-            (self.authorized if good else self.refused).append(f"{token}|{cookie}")
-            self.items.append(target.partition("?")[2] + "|" + body.decode())
-            status, reply = (200, '{"ok": true}') if good else (401, '{"ok": false}')
-        else:
-            status, reply = 404, "{}"
-        return (
-            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra}"
-            f"Content-Length: {len(reply)}\r\n\r\n{reply}"
-        ).encode()
+def _json(status: int, body: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, body.encode(), {"Content-Type": "application/json", **(headers or {})})
 
 
 @pytest.fixture
-def login_server() -> Iterator[LoginServer]:
-    server = LoginServer()
-    server.start()
-    try:
+def login_app() -> LoginApp:
+    return LoginApp()
+
+
+@pytest.fixture
+def login_server(login_app: LoginApp) -> Iterator[RecordingServer]:
+    with RecordingServer(login_app) as server:
         yield server
-    finally:
-        server.stop()
 
 
 PLAN = """
@@ -146,7 +106,7 @@ request = "orders"
 
 
 def test_extracted_token_and_cookie_reach_the_next_step(
-    login_server: LoginServer, tmp_path: Path
+    login_app: LoginApp, login_server: RecordingServer, tmp_path: Path
 ) -> None:
     plan = tmp_path / "plan.toml"
     plan.write_text(PLAN.format(port=login_server.port))
@@ -159,10 +119,10 @@ def test_extracted_token_and_cookie_reach_the_next_step(
         check=False,
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
-    assert login_server.logins == 10
-    assert len(login_server.authorized) == 10 and not login_server.refused
+    assert login_app.logins == 10
+    assert len(login_app.authorized) == 10 and not login_app.refused
     # Each order carried the token of the login just before it, in URL and body too.
-    for item in login_server.items:
+    for item in login_app.items:
         query, body = item.split("|", 1)
         token = query.removeprefix("by=")
         assert token.startswith("tok") and body == json.dumps({"token": token})

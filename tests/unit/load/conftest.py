@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -9,10 +10,24 @@ import pytest
 
 from redline.clock import NS_PER_S, FakeClock
 from redline.load._action import ActionPicker, build_actions
+from redline.load._executor import Executor, StopReason
 from redline.load._http import Endpoint, ErrorKind, PreparedRequest, ResponseHandler
 from redline.load._timeouts import TimeoutSweeper
 from redline.load._vu import WorkerContext
 from redline.plan import plan_from_flags
+
+#: The type of the ``make_ctx`` fixture.
+MakeCtx = Callable[..., WorkerContext]
+
+
+def run_executor(clock: FakeClock, executor: Executor) -> StopReason:
+    """Start ``executor`` at the clock's now and run it to the end; why it stopped."""
+
+    async def main() -> StopReason:
+        executor.start(clock.now_ns())
+        return await executor.finished
+
+    return asyncio.run(main())
 
 
 @dataclass
@@ -78,7 +93,7 @@ def server(clock: FakeClock) -> FakeServer:
 
 
 @pytest.fixture
-def make_ctx(clock: FakeClock, server: FakeServer) -> Callable[..., WorkerContext]:
+def make_ctx(clock: FakeClock, server: FakeServer) -> MakeCtx:
     def make(url: str = "http://127.0.0.1:9/", **flags: object) -> WorkerContext:
         plan = plan_from_flags(url, **flags)  # type: ignore[arg-type]
         actions = build_actions(plan)

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from redline.clock import NS_PER_MS, NS_PER_S, FakeClock
 from redline.load._closed import ClosedExecutor, ClosedSchedule, think_time_random
 from redline.load._executor import StopReason
-from redline.load._vu import WorkerContext
 from redline.plan import (
     ConstantThinkTimeConfig,
     ExponentialThinkTimeConfig,
     LognormalThinkTimeConfig,
     UniformThinkTimeConfig,
 )
-from tests.unit.load.conftest import FakeServer
-
-MakeCtx = Callable[..., WorkerContext]
-
-
-def _run(clock: FakeClock, executor: ClosedExecutor) -> StopReason:
-    async def main() -> StopReason:
-        executor.start(clock.now_ns())
-        return await executor.finished
-
-    return asyncio.run(main())
+from tests.unit.load.conftest import FakeServer, MakeCtx, run_executor
 
 
 def _gaps(times: list[int]) -> list[int]:
@@ -48,7 +37,7 @@ def test_each_pause_is_the_next_draw_of_the_workers_generator(
     server.service_ns = 10 * NS_PER_MS
     think = UniformThinkTimeConfig(min_s=0.05, max_s=0.15)
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=10, think_time=think, seed=seed)
-    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    run_executor(clock, ClosedExecutor(make_ctx(), schedule))
     pauses = _pauses(think, seed)
     expected = [server.service_ns + next(pauses) for _ in server.requests[1:]]
     assert _gaps(server.requests) == expected
@@ -84,7 +73,7 @@ def test_many_vus_pause_for_the_models_mean_on_average(
     think = LognormalThinkTimeConfig(median_s=0.1, sigma=0.5)
     vus = 20
     schedule = ClosedSchedule(vus_at=lambda _t: vus, duration_s=60, think_time=think)
-    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    run_executor(clock, ClosedExecutor(make_ctx(), schedule))
     # By Little's law each VU runs one iteration per (service + mean pause).
     period_s = 0.02 + think.mean_s()
     assert len(server.requests) == pytest.approx(vus * 60 / period_s, rel=0.03)
@@ -96,7 +85,7 @@ def test_a_constant_model_waits_its_value(
     server.service_ns = 10 * NS_PER_MS
     think = ConstantThinkTimeConfig(value_s=0.09)
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=10, think_time=think)
-    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    run_executor(clock, ClosedExecutor(make_ctx(), schedule))
     assert set(_gaps(server.requests)) == {100 * NS_PER_MS}
 
 
@@ -108,7 +97,7 @@ def test_a_zero_model_runs_back_to_back(
     schedule = ClosedSchedule(vus_at=lambda _t: 4, duration_s=10, think_time=think)
     executor = ClosedExecutor(make_ctx(), schedule)
     assert executor._back_to_back  # the hot path, as with no think time at all
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert len(server.requests) == 4 * 1429
 
 
@@ -132,7 +121,7 @@ def test_a_vu_retired_while_pausing_never_sends_again(
         think_time=ConstantThinkTimeConfig(value_s=5),
     )
     start = clock.now_ns()
-    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    run_executor(clock, ClosedExecutor(make_ctx(), schedule))
     # Both start at 0 and pause until 5.01 s; one is retired at 1 s, mid-pause.
     assert [t - start for t in server.requests] == [0, 0, 5_010 * NS_PER_MS]
 
@@ -160,7 +149,7 @@ def test_pacing_starts_iterations_on_the_schedule(
     schedule = ClosedSchedule(vus_at=lambda _t: 2, duration_s=10, pacing_s=0.45)
     executor = ClosedExecutor(make_ctx(), schedule)
     start = clock.now_ns()
-    assert _run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     # Two VUs, each starting at 0, 0.45, 0.9, ... 9.9 s: exactly every 450 ms.
     expected = [k * 450 * NS_PER_MS for k in range(23) for _ in range(2)]
     assert [t - start for t in server.requests] == expected
@@ -173,7 +162,7 @@ def test_an_iteration_due_at_the_end_does_not_start(
 ) -> None:
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=10, pacing_s=0.5)
     start = clock.now_ns()
-    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    run_executor(clock, ClosedExecutor(make_ctx(), schedule))
     assert [t - start for t in server.requests] == [k * 500 * NS_PER_MS for k in range(20)]
 
 
@@ -183,7 +172,7 @@ def test_an_iteration_as_long_as_the_pacing_is_not_a_miss(
     server.service_ns = 500 * NS_PER_MS
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=10, pacing_s=0.5)
     executor = ClosedExecutor(make_ctx(), schedule)
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert set(_gaps(server.requests)) == {500 * NS_PER_MS}
     assert executor.counters.pacing_misses == 0
 
@@ -196,7 +185,7 @@ def test_an_iteration_longer_than_the_pacing_is_a_miss(
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=4, pacing_s=0.5)
     executor = ClosedExecutor(make_ctx(), schedule)
     start = clock.now_ns()
-    _run(clock, executor)
+    run_executor(clock, executor)
     # The third takes 700 ms: the fourth starts when it ends (1.7 s), and the
     # schedule goes on from there; the fifth takes 1.2 s: the sixth starts at 3.4 s.
     starts_ms = [0, 500, 1000, 1700, 2200, 3400, 3900]
@@ -211,7 +200,7 @@ def test_paced_iteration_counts_finish_without_waiting_for_the_next_slot(
     schedule = ClosedSchedule(vus_at=lambda _t: 3, duration_s=600, iterations_per_vu=4, pacing_s=1)
     start = clock.now_ns()
     executor = ClosedExecutor(make_ctx(), schedule)
-    assert _run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     assert sorted({t - start for t in server.requests}) == [k * NS_PER_S for k in range(4)]
     assert len(server.requests) == 12
     assert executor.finished.done()
@@ -222,7 +211,7 @@ def test_paced_shared_iterations_stop_at_the_count(
 ) -> None:
     schedule = ClosedSchedule(vus_at=lambda _t: 2, duration_s=600, shared_iterations=5, pacing_s=1)
     start = clock.now_ns()
-    _run(clock, ClosedExecutor(make_ctx(), schedule))
+    run_executor(clock, ClosedExecutor(make_ctx(), schedule))
     assert [t - start for t in server.requests] == [0, 0, NS_PER_S, NS_PER_S, 2 * NS_PER_S]
 
 
@@ -233,7 +222,7 @@ def test_pacing_holds_its_period_under_varied_service_times(
     server.delay_of = lambda now: (now // NS_PER_MS) % 29 * 10 * NS_PER_MS
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=30, pacing_s=0.3)
     executor = ClosedExecutor(make_ctx(), schedule)
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert set(_gaps(server.requests)) == {300 * NS_PER_MS}
     assert executor.counters.pacing_misses == 0
     assert statistics.fmean(_gaps(server.requests)) == 300 * NS_PER_MS

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from redline.clock import NS_PER_MS, NS_PER_S, FakeClock
 from redline.load._closed import ClosedExecutor, ClosedSchedule
-from redline.load._executor import Executor, StopReason
+from redline.load._executor import StopReason
 from redline.load._open import OpenExecutor
 from redline.load._schedule import ArrivalSchedule
 from redline.load._vu import WorkerContext
-from tests.unit.load.conftest import FakeServer
-
-MakeCtx = Callable[..., WorkerContext]
-
-
-def _run(clock: FakeClock, executor: Executor) -> StopReason:
-    async def main() -> StopReason:
-        executor.start(clock.now_ns())
-        return await executor.finished
-
-    return asyncio.run(main())
+from tests.unit.load.conftest import FakeServer, MakeCtx, run_executor
 
 
 def _recorded(ctx: WorkerContext) -> int:
@@ -44,7 +33,7 @@ def test_constant_vus_run_back_to_back_iterations(
     server.service_ns = 7 * NS_PER_MS
     ctx = make_ctx(vus=4, duration="10s")
     executor = ClosedExecutor(ctx, ClosedSchedule(vus_at=lambda _t: 4, duration_s=10))
-    assert _run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     # Each VU starts at 0, 7, 14, ... ms while t < 10 s: 1429 iterations each.
     assert len(server.requests) == 4 * 1429
     assert _total(ctx) == 4 * 1429
@@ -57,7 +46,7 @@ def test_think_time_spaces_iterations(
     server.service_ns = 10 * NS_PER_MS
     ctx = make_ctx(vus=1, duration="10s")
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=10, think_time_s=0.09)
-    _run(clock, ClosedExecutor(ctx, schedule))
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     assert len(server.requests) == 100  # one iteration every 100 ms
 
 
@@ -74,7 +63,7 @@ def test_ramping_vus_follow_the_target(
         return int(t)  # one more VU each second
 
     executor = ClosedExecutor(ctx, ClosedSchedule(vus_at=vus_at, duration_s=10))
-    _run(clock, executor)
+    run_executor(clock, executor)
     # Each control tick sees the count the previous tick asked for.
     for (t_prev, _), (_, active) in zip(seen, seen[1:], strict=False):
         assert active == int(t_prev)
@@ -89,7 +78,7 @@ def test_ramp_down_lets_iterations_finish(
     executor = ClosedExecutor(
         ctx, ClosedSchedule(vus_at=lambda t: 10 if t < 5 else 2, duration_s=10)
     )
-    _run(clock, executor)
+    run_executor(clock, executor)
     snapshot = _snapshots(ctx)
     failures = sum(s.failures for s in snapshot.values() if s is not None)  # type: ignore[attr-defined]
     assert failures == 0  # no request was cut off by the ramp-down
@@ -104,7 +93,7 @@ def test_per_vu_iterations_stop_each_vu_after_its_count(
     ctx = make_ctx(vus=3, duration="10s")
     schedule = ClosedSchedule(vus_at=lambda _t: 3, duration_s=600, iterations_per_vu=5)
     started = clock.now_ns()
-    assert _run(clock, ClosedExecutor(ctx, schedule)) is StopReason.COMPLETED
+    assert run_executor(clock, ClosedExecutor(ctx, schedule)) is StopReason.COMPLETED
     assert len(server.requests) == 15
     assert clock.now_ns() - started < NS_PER_S  # done long before max duration
 
@@ -114,7 +103,7 @@ def test_shared_iterations_split_the_count(
 ) -> None:
     ctx = make_ctx(vus=4, duration="10s")
     schedule = ClosedSchedule(vus_at=lambda _t: 4, duration_s=600, shared_iterations=10)
-    _run(clock, ClosedExecutor(ctx, schedule))
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     assert len(server.requests) == 10
 
 
@@ -143,7 +132,7 @@ def test_open_model_sends_on_schedule_and_drops_nothing(
     schedule = ArrivalSchedule.constant(rate_per_s=100, duration_s=10)
     executor = OpenExecutor(ctx, schedule, worker=0, workers=1, pre_allocated_vus=2, max_vus=10)
     start = clock.now_ns()
-    assert _run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     assert executor.counters.dropped == 0
     assert [t - start for t in server.requests] == [n * 10 * NS_PER_MS for n in range(1000)]
 
@@ -155,7 +144,7 @@ def test_open_model_drops_arrivals_when_every_vu_is_busy(
     ctx = make_ctx(rate="100/s", duration="10s")
     schedule = ArrivalSchedule.constant(rate_per_s=100, duration_s=10)
     executor = OpenExecutor(ctx, schedule, worker=0, workers=1, pre_allocated_vus=1, max_vus=10)
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert executor.counters.dropped > 0
     assert executor.counters.started + executor.counters.dropped == 1000
     assert executor.active_vus() == 10
@@ -207,7 +196,7 @@ def test_queue_mode_sends_late_and_counts_from_the_intended_time(
         queue_for_s=60,
         graceful_stop_s=10,
     )
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert executor.counters.dropped == 0
     assert len(server.requests) == 100
     (stats,) = _snapshots(ctx).values()
@@ -232,7 +221,7 @@ def test_queue_mode_drops_arrivals_that_waited_too_long(
         queue_for_s=1,
         graceful_stop_s=10,
     )
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert executor.counters.dropped > 0
     assert executor.counters.dropped + len(server.requests) == 100
     (stats,) = _snapshots(ctx).values()
@@ -245,5 +234,5 @@ def test_an_empty_share_of_iterations_finishes_at_once(
     ctx = make_ctx(vus=1, duration="10s")
     schedule = ClosedSchedule(vus_at=lambda _t: 0, duration_s=600, shared_iterations=0)
     started = clock.now_ns()
-    assert _run(clock, ClosedExecutor(ctx, schedule)) is StopReason.COMPLETED
+    assert run_executor(clock, ClosedExecutor(ctx, schedule)) is StopReason.COMPLETED
     assert clock.now_ns() == started and server.requests == []

@@ -4,7 +4,6 @@ and VUs on virtual time that stop when the data runs out (closed and open model)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 
 from redline.clock import NS_PER_MS, NS_PER_S, FakeClock
 from redline.load._closed import ClosedExecutor, ClosedSchedule
-from redline.load._executor import Executor, StopReason
+from redline.load._executor import StopReason
 from redline.load._feeder import (
     Feeder,
     FeederEnd,
@@ -28,9 +27,7 @@ from redline.load._open import OpenExecutor
 from redline.load._schedule import ArrivalSchedule
 from redline.load._vu import WorkerContext
 from redline.plan import DataRows, FeederConfig, OnExhausted, plan_from_mapping
-from tests.unit.load.conftest import FakeServer
-
-MakeCtx = Callable[..., WorkerContext]
+from tests.unit.load.conftest import FakeServer, MakeCtx, run_executor
 
 
 @dataclass
@@ -256,14 +253,6 @@ def with_spy(ctx: WorkerContext, feeder: Feeder) -> Spy:
     return spy
 
 
-def run(clock: FakeClock, executor: Executor) -> StopReason:
-    async def main() -> StopReason:
-        executor.start(clock.now_ns())
-        return await executor.finished
-
-    return asyncio.run(main())
-
-
 def test_closed_model_stops_once_unique_rows_run_out(
     tmp_path: Path, clock: FakeClock, server: FakeServer, make_ctx: MakeCtx
 ) -> None:
@@ -275,7 +264,7 @@ def test_closed_model_stops_once_unique_rows_run_out(
     spy = with_spy(ctx, feeder)
     end.attach(executor, lambda _m: None)
     started_ns = clock.now_ns()
-    run(clock, executor)
+    run_executor(clock, executor)
     assert sorted(spy.seen, key=int) == [str(n) for n in range(0, 30, 2)]  # worker 0's share
     assert len(server.requests) == 15
     assert end.parked == 3
@@ -292,7 +281,7 @@ def test_per_vu_iterations_end_when_rows_run_out(
     feeder = build_feeder(config(tmp_path, 7), worker=0, workers=1, events=end)
     spy = with_spy(ctx, feeder)
     end.attach(executor, lambda _m: None)
-    run(clock, executor)
+    run_executor(clock, executor)
     assert sorted(spy.seen, key=int) == [str(n) for n in range(7)]
     assert len(server.requests) == 7
 
@@ -309,7 +298,7 @@ def test_recycled_rows_keep_the_closed_model_running(
     )
     spy = with_spy(ctx, feeder)
     end.attach(executor, lambda _m: None)
-    assert run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     assert len(server.requests) == 100
     assert spy.seen[:7] == ["0", "1", "2", "0", "1", "2", "0"]
 
@@ -326,7 +315,7 @@ def test_open_model_sends_no_arrival_without_a_row(
     spy = with_spy(ctx, feeder)
     end.attach(executor, lambda _m: None)
     started_ns = clock.now_ns()
-    run(clock, executor)
+    run_executor(clock, executor)
     assert spy.seen == [str(n) for n in range(20)]
     assert len(server.requests) == 20
     assert clock.now_ns() - started_ns < NS_PER_S  # every VU met an arrival, then it ended
@@ -342,7 +331,7 @@ def test_fail_policy_ends_the_worker_with_the_message(
     reported: list[str] = []
     ctx.feeders = [feeder]
     end.attach(executor, reported.append)
-    run(clock, executor)
+    run_executor(clock, executor)
     assert len(server.requests) == 4
     assert reported and reported[0].startswith("data 'd' ran out of rows after 4")
 

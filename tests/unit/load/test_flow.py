@@ -18,6 +18,7 @@ from redline.load._http import Endpoint, ErrorKind, PreparedRequest, ResponseHan
 from redline.load._timeouts import TimeoutSweeper
 from redline.load._vu import VirtualUser, WorkerContext
 from redline.plan import plan_from_mapping
+from tests.unit.load.conftest import run_executor
 
 #: What a route answers: status, header fields, body.
 Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -147,13 +148,7 @@ def run_plan(
 
     ctx.new_user = new_user  # type: ignore[method-assign]
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=iterations)
-    executor = ClosedExecutor(ctx, schedule)
-
-    async def main() -> None:
-        executor.start(clock.now_ns())
-        await executor.finished
-
-    asyncio.run(main())
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     stats = {a.request.name: a.recorder.snapshot_and_reset(0) for a in actions}
     return stats, users
 

@@ -13,24 +13,13 @@ import pytest
 from redline.clock import NS_PER_S, FakeClock
 from redline.load._build import build_executor, peak_vus
 from redline.load._closed import ClosedExecutor, ClosedSchedule
-from redline.load._executor import Executor, StopReason
+from redline.load._executor import StopReason
 from redline.load._open import OpenExecutor
 from redline.load._poisson import PoissonArrivals, poisson_random
 from redline.load._schedule import ArrivalSchedule, ArrivalTimeline, CurveTimeline, RateStage
 from redline.load._shape import PiecewiseRateTimeline, ShapeLevels
-from redline.load._vu import WorkerContext
 from redline.plan import DiurnalCurve, LoadModel, Ramp, plan_from_mapping
-from tests.unit.load.conftest import FakeServer
-
-MakeCtx = Callable[..., WorkerContext]
-
-
-def _run(clock: FakeClock, executor: Executor) -> StopReason:
-    async def main() -> StopReason:
-        executor.start(clock.now_ns())
-        return await executor.finished
-
-    return asyncio.run(main())
+from tests.unit.load.conftest import FakeServer, MakeCtx, run_executor
 
 
 def _times(timeline: ArrivalTimeline) -> list[float]:
@@ -162,7 +151,7 @@ def test_the_open_executor_sends_poisson_arrivals(
         arrivals=PoissonArrivals(schedule, workers=1, rng=poisson_random(0)),
     )
     start = clock.now_ns()
-    assert _run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     assert [t - start for t in server.requests] == expected
 
 
@@ -196,7 +185,7 @@ def test_a_vu_shape_is_sampled_every_100_ms_and_none_ends_the_run(
 
     executor = ClosedExecutor(make_ctx(), ClosedSchedule(vus_at=vus_at, duration_s=60))
     start = clock.now_ns()
-    assert _run(clock, executor) is StopReason.COMPLETED
+    assert run_executor(clock, executor) is StopReason.COMPLETED
     assert asked == [k / 10 for k in range(41)]  # 0, 0.1, ..., 4.0, then done
     # Each tick sees the VUs the tick before asked for: 1 + int(t) at t - 0.1.
     assert (active[10], active[11], active[21], active[40]) == (1, 2, 3, 4)
@@ -218,7 +207,7 @@ def test_a_vu_shape_out_of_bounds_ends_the_run_with_one_error(
         return None if level is None else int(level)
 
     executor = ClosedExecutor(make_ctx(), ClosedSchedule(vus_at=vus_at, duration_s=60))
-    _run(clock, executor)
+    run_executor(clock, executor)
     assert errors == {
         f"shape 'shapes.py:f' returned {shown} at t=1.0s; allowed a whole number of VUs "
         "0..10 (max_vus) or None to end the run": 1
@@ -332,7 +321,7 @@ def test_a_shape_plan_builds_in_the_worker(
     )
     ctx = make_ctx()
     start = clock.now_ns()
-    assert _run(clock, build_executor(plan, ctx, 0, 1)) is StopReason.COMPLETED  # type: ignore[arg-type]
+    assert run_executor(clock, build_executor(plan, ctx, 0, 1)) is StopReason.COMPLETED  # type: ignore[arg-type]
     sent_s = [(t - start) / NS_PER_S for t in server.requests]
     assert len(sent_s) == 5 * 20 + 5 * 40
     assert _count_by(sent_s, 5) == 100
@@ -358,7 +347,7 @@ def test_a_rate_shape_above_max_rate_stops_sending(
         }
     )
     ctx = make_ctx()
-    _run(clock, build_executor(plan, ctx, 0, 1))  # type: ignore[arg-type]
+    run_executor(clock, build_executor(plan, ctx, 0, 1))  # type: ignore[arg-type]
     assert len(server.requests) == 60
     assert ctx.script_errors == {
         "shape 'shapes.py:rate' returned 90 at t=3.0s; allowed arrivals/s 0..50 (max_rate) "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from redline.clock import NS_PER_MS, NS_PER_S, FakeClock
 from redline.load._closed import ClosedExecutor, ClosedSchedule
@@ -11,10 +10,7 @@ from redline.load._executor import StopReason
 from redline.load._open import OpenExecutor
 from redline.load._scenario_set import ScenarioSet
 from redline.load._schedule import ArrivalSchedule
-from redline.load._vu import WorkerContext
-from tests.unit.load.conftest import FakeServer
-
-MakeCtx = Callable[..., WorkerContext]
+from tests.unit.load.conftest import FakeServer, MakeCtx
 
 
 def test_members_start_at_their_offsets_and_the_set_finishes_with_the_last(

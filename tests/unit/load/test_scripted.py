@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redline.clock import NS_PER_MS, FakeClock
-from redline.load._action import ActionPicker, build_actions
+from redline.load._action import Action, ActionPicker, build_actions
 from redline.load._closed import ClosedExecutor, ClosedSchedule
 from redline.load._scripted import AdhocActions, scripted_user_factory
 from redline.load._timeouts import TimeoutSweeper
 from redline.load._vu import WorkerContext
 from redline.plan import plan_from_mapping
 from redline.scenario import Iteration, Session
-from tests.unit.load.conftest import FakeServer
+from tests.unit.load.conftest import FakeServer, run_executor
+
+if TYPE_CHECKING:
+    from tests.unit.load.test_flow import RoutedServer
 
 PLAN = {
     "base_url": "http://127.0.0.1:9",
@@ -21,25 +24,38 @@ PLAN = {
 }
 
 
-def _run(clock: FakeClock, server: FakeServer, script: Iteration, iterations: int) -> Any:
-    plan = plan_from_mapping(PLAN)
+def _scripted_ctx(
+    clock: FakeClock,
+    server: FakeServer | RoutedServer,
+    script: Iteration,
+    *,
+    cookies: bool = False,
+    feeders: list[Any] | None = None,
+) -> tuple[WorkerContext, list[Action]]:
+    """A worker whose VUs run ``script`` on :data:`PLAN` against ``server``, and its actions.
+
+    ``cookies`` turns the plan's cookie jar on, for requests by name and by path alike.
+    """
+    plan = plan_from_mapping({**PLAN, "cookies": True} if cookies else PLAN)
     actions = build_actions(plan, keep_bodies=True)
+    by_name = {a.request.name: a for a in actions}
+    adhoc = AdhocActions(actions[0], register=lambda _a: None, cookies=True) if cookies else None
     ctx = WorkerContext(
         clock=clock,
         picker=ActionPicker(actions, [1, 1], seed=1),
         sweeper=TimeoutSweeper(clock, timeout_s=60),
         connect_timeout_s=1,
         connect=server.connect,  # type: ignore[arg-type]
-        user_factory=scripted_user_factory(script, {a.request.name: a for a in actions}),
+        user_factory=scripted_user_factory(script, by_name, adhoc),
+        feeders=feeders or [],
     )
+    return ctx, actions
+
+
+def _run(clock: FakeClock, server: FakeServer, script: Iteration, iterations: int) -> Any:
+    ctx, actions = _scripted_ctx(clock, server, script)
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=iterations)
-    executor = ClosedExecutor(ctx, schedule)
-
-    async def main() -> None:
-        executor.start(clock.now_ns())
-        await executor.finished
-
-    asyncio.run(main())
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     stats = {a.request.name: a.recorder.snapshot_and_reset(0) for a in actions}
     return stats, ctx
 
@@ -142,26 +158,9 @@ def test_feeders_fill_the_session_before_each_iteration(
         seen.append(session.variables["n"])
         await session.request("home")
 
-    feeder = _Counter(rows=3)
-    plan = plan_from_mapping(PLAN)
-    actions = build_actions(plan, keep_bodies=True)
-    ctx = WorkerContext(
-        clock=clock,
-        picker=ActionPicker(actions, [1, 1], seed=1),
-        sweeper=TimeoutSweeper(clock, timeout_s=60),
-        connect_timeout_s=1,
-        connect=server.connect,  # type: ignore[arg-type]
-        user_factory=scripted_user_factory(script, {a.request.name: a for a in actions}),
-        feeders=[feeder],  # type: ignore[list-item]
-    )
+    ctx, _ = _scripted_ctx(clock, server, script, feeders=[_Counter(rows=3)])
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=3)
-    executor = ClosedExecutor(ctx, schedule)
-
-    async def main() -> None:
-        executor.start(clock.now_ns())
-        await executor.finished
-
-    asyncio.run(main())
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     assert seen == [b"1", b"2", b"3"]
     # Out of rows: the next iteration does not start, and the script never runs.
     vu = ctx.new_user(lambda _vu: None, number=1)
@@ -173,19 +172,7 @@ def test_feeders_fill_the_session_before_each_iteration(
 def _users_ctx(clock: FakeClock, server: FakeServer, users: list[Any]) -> Any:
     from redline.scenario import users_iteration
 
-    plan = plan_from_mapping(PLAN)
-    actions = build_actions(plan, keep_bodies=True)
-    ctx = WorkerContext(
-        clock=clock,
-        picker=ActionPicker(actions, [1, 1], seed=1),
-        sweeper=TimeoutSweeper(clock, timeout_s=60),
-        connect_timeout_s=1,
-        connect=server.connect,  # type: ignore[arg-type]
-        user_factory=scripted_user_factory(
-            users_iteration(users), {a.request.name: a for a in actions}
-        ),
-    )
-    return ctx, actions
+    return _scripted_ctx(clock, server, users_iteration(users))
 
 
 def test_on_stop_runs_its_requests_before_the_executor_finishes(
@@ -206,13 +193,7 @@ def test_on_stop_runs_its_requests_before_the_executor_finishes(
 
     ctx, actions = _users_ctx(clock, server, [(Visitor, 1)])
     schedule = ClosedSchedule(vus_at=lambda _t: 3, duration_s=600, iterations_per_vu=4)
-    executor = ClosedExecutor(ctx, schedule)
-
-    async def main() -> None:
-        executor.start(clock.now_ns())
-        await executor.finished
-
-    asyncio.run(main())
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     stats = {a.request.name: a.recorder.snapshot_and_reset(0) for a in actions}
     assert stats["home"].count == 3 * 4
     assert stats["login"].count == 3 + 3  # on_start and on_stop, once per VU
@@ -260,29 +241,9 @@ def test_a_scenario_with_cookies_sends_set_cookies_back_and_reads_headers(
         await session.request("home")
         await session.get("/cart", name="cart")
 
-    plan = plan_from_mapping({**PLAN, "cookies": True})
-    actions = build_actions(plan, keep_bodies=True)
-    by_name = {a.request.name: a for a in actions}
-    ctx = WorkerContext(
-        clock=clock,
-        picker=ActionPicker(actions, [1, 1], seed=1),
-        sweeper=TimeoutSweeper(clock, timeout_s=60),
-        connect_timeout_s=1,
-        connect=server.connect,  # type: ignore[arg-type]
-        user_factory=scripted_user_factory(
-            script,
-            by_name,
-            AdhocActions(actions[0], register=lambda _a: None, cookies=True),
-        ),
-    )
+    ctx, _ = _scripted_ctx(clock, server, script, cookies=True)
     schedule = ClosedSchedule(vus_at=lambda _t: 1, duration_s=600, iterations_per_vu=2)
-    executor = ClosedExecutor(ctx, schedule)
-
-    async def main() -> None:
-        executor.start(clock.now_ns())
-        await executor.finished
-
-    asyncio.run(main())
+    run_executor(clock, ClosedExecutor(ctx, schedule))
     assert traces == ["t1", "t1"]
     cookies = [(s.path, s.header("Cookie")) for s in server.sent]
     assert cookies == [
