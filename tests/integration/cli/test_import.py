@@ -134,7 +134,8 @@ def test_har_import_pauses_between_steps_as_recorded(
         (method, path.format(id=new_id(1))) for method, path, _ in SHOP_JOURNEY
     ]
     for (_, _, pause_s), before, after in zip(SHOP_JOURNEY, seen, seen[1:], strict=False):
-        assert after.at_s - before.at_s >= pause_s, (before.path, after.path)
+        # Arrival times carry the loopback's jitter: a millisecond of slack.
+        assert after.at_s - before.at_s >= pause_s - 0.001, (before.path, after.path)
 
 
 def test_har_import_as_a_mix_reaches_every_request(
