@@ -60,7 +60,7 @@ def _bar(value: float, bottom: float, top: float) -> str:
     if top <= bottom:
         return BARS[len(BARS) // 2 - 1]
     share = min(1.0, max(0.0, (value - bottom) / (top - bottom)))
-    return BARS[min(len(BARS) - 1, int(share * len(BARS)))]
+    return BARS[round(share * (len(BARS) - 1))]
 
 
 def _buckets(points: list[float], width: int) -> list[float]:

@@ -14,7 +14,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from redline.compare import Comparison, Delta, Metric, NotComparable, Verdict
+from redline.compare import (
+    Comparison,
+    Delta,
+    EndpointComparison,
+    Metric,
+    NotComparable,
+    Verdict,
+)
 from redline.report._terminal import format_latency
 
 __all__ = ["comparison_markdown", "render_comparison"]
@@ -70,9 +77,9 @@ def comparison_markdown(result: Comparison | NotComparable) -> str:
         "| " + " | ".join(_HEADINGS) + " |",
         "|" + "|".join(["---", "---", "--:", "--:", "--:", "--:", "---"]) + "|",
     ]
-    for endpoint in result.endpoints:
+    for label, endpoint in _shown(result):
         for delta in endpoint.deltas.values():
-            cells = [f"`{_md(endpoint.label)}`", *_cells(delta)[:-1], VERDICT_MARKS[delta.verdict]]
+            cells = [_code(label), *_cells(delta)[:-1], VERDICT_MARKS[delta.verdict]]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", _md(result.summary())]
     if result.notes:
@@ -87,16 +94,24 @@ def _table(result: Comparison) -> Table:
         right = heading in ("baseline", "candidate", "change", "interval")
         label = confidence if heading == "interval" else heading
         table.add_column(label, justify="right" if right else "left")
-    for endpoint in result.endpoints:
+    for label, endpoint in _shown(result):
         for index, delta in enumerate(endpoint.deltas.values()):
             *cells, verdict = _cells(delta)
             table.add_row(
-                endpoint.label if index == 0 else "",
+                label if index == 0 else "",
                 *cells,
                 Text(verdict, style=VERDICT_STYLES[delta.verdict]),
                 end_section=index == len(endpoint.deltas) - 1,
             )
     return table
+
+
+def _shown(result: Comparison) -> list[tuple[str, EndpointComparison]]:
+    """The endpoints to show, labelled; a lone endpoint that is all the traffic shows once."""
+    endpoints = result.endpoints
+    if len(endpoints) == 2 and endpoints[0].requests == endpoints[1].requests:
+        return [(f"{endpoints[0].label} = {endpoints[1].label}", endpoints[0])]
+    return [(endpoint.label, endpoint) for endpoint in endpoints]
 
 
 def _cells(delta: Delta) -> list[str]:
@@ -165,3 +180,8 @@ def _settings_line(result: Comparison) -> str:
 def _md(text: str) -> str:
     """Escape what would break a Markdown table cell or start markup."""
     return text.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
+def _code(text: str) -> str:
+    """A code span in a table cell: only a pipe (the cell's end) and backticks need care."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
