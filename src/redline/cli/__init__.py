@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from redline.cli._exit import ExitCode
+from redline.cli._history import add_history_commands
 from redline.cli._import import import_app
 from redline.cli._run import run
 from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.command()(run)
 app.add_typer(import_app)
+add_history_commands(app)
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from redline.cli._exit import ExitCode
+from redline.cli._history import DbOption, save_run
 from redline.diagnose import analyze_run
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
@@ -162,6 +163,13 @@ def run(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view; only the summary.")] = False,
+    no_save: Annotated[
+        bool, typer.Option("--no-save", help="Do not save the run in the history.")
+    ] = False,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="A tag for the saved run (repeatable).")
+    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -206,6 +214,8 @@ def run(
     if out is not None:
         write_results(result, out, analysis)
         console.print(f"results written to {out}")
+    if not no_save:
+        console.print(f"saved as run {save_run(db, result, analysis, tags=tag)}")
     if result.status is RunStatus.FAILED:
         # After the figures are printed and written: the reason, as every error is shown.
         raise TargetError(result.aborted_by or "the run failed")
