@@ -108,6 +108,31 @@ def _phase_table(analysis: Mapping[str, Any]) -> Table:
     return table
 
 
+def _breaking_point(analysis: Mapping[str, Any], console: Console) -> None:
+    point = analysis.get("breaking_point")
+    if not point:
+        return
+    unit, bad, good = analysis["unit"], point["first_bad"], point["last_good"]
+    if bad is None:
+        console.print("breaking point: not reached: every step held")
+        return
+    broken = "; ".join(bad["broken"])
+    console.print(
+        Text(f"first to break: {bad['name']} at {_level(bad['level'], unit)}: {broken}", "red")
+    )
+    if good is None:
+        console.print("breaking point: below the first step (it broke at once)")
+        return
+    console.print(
+        Text(
+            f"breaking point: {_level(good['level'], unit)} ({good['name']}: "
+            f"{good['rps']:,.1f} req/s, p95 {_latency(good['p95_us'])}, "
+            f"errors {good['error_rate']:.2%})",
+            style="bold",
+        )
+    )
+
+
 def _run_line(document: Mapping[str, Any]) -> Text:
     run = document["run"]
     partial = " (partial)" if run["partial"] else ""
@@ -135,7 +160,11 @@ def _status_lines(document: Mapping[str, Any], console: Console) -> None:
 
 
 def render_stored_run(document: Mapping[str, Any], console: Console) -> None:
-    """Print a stored run: its header, endpoints, thresholds, phases and status lines."""
+    """Print a stored run: header, endpoints, thresholds, phases, breaking point, status.
+
+    A spike's recovery, a soak's drift and a baseline's spread are in the
+    document (``analysis``) but not printed here.
+    """
     console.print(_run_line(document))
     console.print(_summary_table(document))
     if document["thresholds"]:
@@ -143,4 +172,5 @@ def render_stored_run(document: Mapping[str, Any], console: Console) -> None:
     analysis = document.get("analysis")
     if analysis and (analysis.get("type") or len(analysis["phases"]) > 1):
         console.print(_phase_table(analysis))
+        _breaking_point(analysis, console)
     _status_lines(document, console)
