@@ -22,9 +22,7 @@ from rich.table import Table
 from redline.diagnose import TestReport
 from redline.errors import ConfigError, ReportError
 from redline.load import RunResult
-from redline.report import format_latency
-from redline.report._csv import series_csv
-from redline.report._stored import render_stored_run
+from redline.report import format_latency, render_stored_run, series_csv
 from redline.store import RunStore, RunSummary
 
 __all__ = ["DbOption", "add_history_commands", "db_path", "save_run"]

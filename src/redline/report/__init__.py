@@ -1,18 +1,30 @@
-"""Outputs: the terminal live view and summary, and the JSON results file."""
+"""Outputs: the terminal live view and summary, the JSON results file, stored runs,
+CSV, comparisons, and the JUnit and Markdown summaries for CI."""
 
 from redline.report._comparison import comparison_markdown, render_comparison
+from redline.report._csv import series_csv
+from redline.report._junit import GateCase, threshold_cases, write_junit
+from redline.report._markdown import markdown_summary, write_markdown
 from redline.report._results_json import SCHEMA_VERSION, results_to_dict, write_results
+from redline.report._stored import render_stored_run
 from redline.report._terminal import LiveView, format_latency, render_summary
 from redline.report._test_report import render_test_report
 
 __all__ = [
     "SCHEMA_VERSION",
+    "GateCase",
     "LiveView",
     "comparison_markdown",
     "format_latency",
+    "markdown_summary",
     "render_comparison",
+    "render_stored_run",
     "render_summary",
     "render_test_report",
     "results_to_dict",
+    "series_csv",
+    "threshold_cases",
+    "write_junit",
+    "write_markdown",
     "write_results",
 ]

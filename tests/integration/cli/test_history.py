@@ -136,8 +136,9 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_database_comes_from_redline_db_then_the_working_directory(
-    server: CapacityServer, tmp_path: Path
+    server: CapacityServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("REDLINE_DB")  # set for every test by tests/conftest.py
     from_env = tmp_path / "env.db"
     proc = redline(
         "run", f"{server.url}/", "--vus", "2", "--iterations", "20", "--workers", "1",
