@@ -20,6 +20,11 @@ class ExitCode(enum.IntEnum):
     TARGET = 3
     #: A results file could not be written.
     REPORT = 4
+    #: ``--fail-on-regression``: the runs could not be compared (different plans,
+    #: too few steady seconds, a saturated generator).
+    NOT_COMPARABLE = 97
+    #: ``--fail-on-regression``: a figure regressed against the baseline.
+    REGRESSED = 98
     #: The run completed but at least one threshold failed (as k6).
     THRESHOLDS_FAILED = 99
     #: An abort threshold failed and stopped the run early.

@@ -13,13 +13,29 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from redline.cli._compare import (
+    check_baseline,
+    compare_with_baseline,
+    comparison_cases,
+    gate_exit_code,
+)
 from redline.cli._exit import ExitCode
 from redline.cli._history import DbOption, save_run
+from redline.compare import Comparison, NotComparable
 from redline.diagnose import analyze_run
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
 from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
-from redline.report import LiveView, render_summary, render_test_report, write_results
+from redline.report import (
+    LiveView,
+    render_comparison,
+    render_summary,
+    render_test_report,
+    threshold_cases,
+    write_junit,
+    write_markdown,
+    write_results,
+)
 
 __all__ = ["run"]
 
@@ -170,6 +186,23 @@ def run(
         list[str] | None, typer.Option(help="A tag for the saved run (repeatable).")
     ] = None,
     db: DbOption = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Compare the run with this baseline (name or run id) when it ends."),
+    ] = None,
+    fail_on_regression: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-regression",
+            help="With --baseline: exit 98 if a figure regressed, 97 if not comparable.",
+        ),
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option(help="Write thresholds and regression verdicts as JUnit XML.")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Write a Markdown summary (for a PR or CI step summary).")
+    ] = None,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -199,6 +232,7 @@ def run(
         },
     }
     plan = _build_plan(target, options)
+    _check_gate(db, baseline, fail_on_regression, no_save)
     worker_count = workers or plan.workers or _default_workers()
     stop = threading.Event()
     _stop_on_signals(stop)
@@ -214,9 +248,47 @@ def run(
     if out is not None:
         write_results(result, out, analysis)
         console.print(f"results written to {out}")
+    run_id = None
     if not no_save:
-        console.print(f"saved as run {save_run(db, result, analysis, tags=tag)}")
+        run_id = save_run(db, result, analysis, tags=tag)
+        console.print(f"saved as run {run_id}")
+    gate = _gate(console, db, baseline, run_id, fail_on_regression)
+    cases = threshold_cases(result) + (comparison_cases(gate) if gate is not None else [])
+    if junit is not None:
+        write_junit(junit, result.plan.name, cases, time_s=result.elapsed_s)
+    if markdown is not None:
+        write_markdown(markdown, result, cases)
     if result.status is RunStatus.FAILED:
         # After the figures are printed and written: the reason, as every error is shown.
         raise TargetError(result.aborted_by or "the run failed")
-    raise typer.Exit(int(_exit_code(result)))
+    code = _exit_code(result)
+    if code is ExitCode.OK and fail_on_regression and gate is not None:
+        code = gate_exit_code(gate) or code
+    raise typer.Exit(int(code))
+
+
+def _check_gate(
+    db: Path | None, baseline: str | None, fail_on_regression: bool, no_save: bool
+) -> None:
+    """Refuse gate options that cannot work, before any load is sent."""
+    if fail_on_regression and baseline is None:
+        raise ConfigError("--fail-on-regression: needs --baseline NAME to compare with")
+    if baseline is not None and no_save:
+        raise ConfigError("--baseline: the run must be saved to be compared; drop --no-save")
+    if baseline is not None:
+        check_baseline(db, baseline)
+
+
+def _gate(
+    console: Console,
+    db: Path | None,
+    baseline: str | None,
+    run_id: str | None,
+    fail_on_regression: bool,
+) -> Comparison | NotComparable | None:
+    """Compare the saved run with ``baseline`` and print it; None without a baseline."""
+    if baseline is None or run_id is None:  # checked before the run: see _check_gate
+        return None
+    result = compare_with_baseline(db, baseline, run_id)
+    console.print(render_comparison(result))
+    return result
