@@ -204,7 +204,7 @@ def format_share(share: float) -> str:
 
 
 def format_quantity(value: float) -> str:
-    """A count or rate with a k/M suffix and about two significant digits: ``1234 -> "1.2k"``."""
+    """A count or rate with a k/M suffix, to 0.1 of it: ``1234 -> "1.2k"``, ``850 -> "850"``."""
     for suffix, size in (("M", 1e6), ("k", 1e3)):
         if abs(value) >= size:
             return _digits(value / size) + suffix
@@ -219,8 +219,10 @@ def _durations(before_us: float, after_us: float) -> tuple[str, str]:
 
 
 def _digits(value: float) -> str:
-    if abs(value) >= 10:
+    if abs(value) >= 100:
         return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
     if abs(value) >= 1:
         return f"{value:.1f}"
     return f"{value:.2f}"

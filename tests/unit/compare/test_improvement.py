@@ -129,7 +129,7 @@ def test_shares_are_percentages(value: float, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(4_105.5, "4.1k"), (850.0, "850"), (12_345.0, "12k"), (1_500_000.0, "1.5M"), (0.5, "0.50")],
+    [(4_105.5, "4.1k"), (850.0, "850"), (12_345.0, "12.3k"), (1_500_000.0, "1.5M"), (0.5, "0.50")],
 )
 def test_quantities_have_suffixes(value: float, text: str) -> None:
     assert format_quantity(value) == text
