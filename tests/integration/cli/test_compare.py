@@ -8,6 +8,7 @@ from pathlib import Path
 
 from redline.demo.capacity import capacity_server
 from tests.integration.cli.test_run import redline
+from tests.unit.report.test_ci_outputs import JUNIT_SCHEMA
 
 
 def _run(url: str, db: Path, *extra: str) -> tuple[int, str, str]:
@@ -37,6 +38,7 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
         )  # fmt: skip
     assert code == 98, out + err
     assert "regressed" in out
+    JUNIT_SCHEMA.validate(junit.read_text())
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     failed = [c.attrib["name"] for c in suite.iter("testcase") if c.find("failure") is not None]

@@ -6,18 +6,24 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import xmlschema
 
 from redline.errors import ReportError
 from redline.report._junit import GateCase, junit_xml, threshold_cases, write_junit
 from redline.report._markdown import markdown_summary, write_markdown
 from tests.unit.report.test_outputs import _result
 
+#: The JUnit report format as CI systems read it (see the file's comment).
+JUNIT_SCHEMA = xmlschema.XMLSchema(
+    str(Path(__file__).parents[2] / "fixtures" / "junit" / "junit.xsd")
+)
 #: Attributes the common JUnit consumers (Jenkins, GitLab, GitHub reporters) require.
 SUITE_ATTRIBUTES = {"name", "tests", "failures", "errors", "time"}
 CASE_ATTRIBUTES = {"name", "classname", "time"}
 
 
 def _check_junit_shape(text: str) -> ET.Element:
+    JUNIT_SCHEMA.validate(text)  # raises with the first element that does not fit
     root = ET.fromstring(text)
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
@@ -70,3 +76,10 @@ def test_unwritable_paths_are_report_errors(tmp_path: Path) -> None:
         write_junit(missing, "s", [], time_s=0.0)
     with pytest.raises(ReportError, match="--markdown: cannot write"):
         write_markdown(missing, result, [])
+
+
+def test_the_schema_refuses_a_case_without_a_classname() -> None:
+    bad = '<testsuites><testsuite name="s" tests="1" failures="0" errors="0" time="0">'
+    bad += '<testcase name="x" time="0"/></testsuite></testsuites>'
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        JUNIT_SCHEMA.validate(bad)
