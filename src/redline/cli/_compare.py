@@ -34,6 +34,7 @@ from redline.report import (
     comparison_markdown,
     format_latency,
     render_comparison,
+    shown_endpoints,
 )
 from redline.store import RunStore, RunSummary
 
@@ -47,6 +48,9 @@ __all__ = [
 
 #: Width of the output when it is not a terminal.
 PIPE_WIDTH = 140
+
+#: Runs on each side of a change point, at least (``change_points``' ``min_size``).
+TREND_MIN_SEGMENT = 3
 
 #: ``redline trend --metric``: how each figure is read from a stored run, and shown.
 TREND_METRICS: dict[str, tuple[Callable[[RunSummary], float | None], Callable[[float], str]]] = {
@@ -73,7 +77,7 @@ def _load(store: RunStore, ref: str) -> ComparedRun:
     names = {b.name: b.run_id for b in store.baselines()}
     run_id = names.get(ref, ref)
     stored = store.get(run_id)
-    label = f"{ref} ({stored.summary.id[:8]})" if ref in names else stored.summary.id[:8]
+    label = f"{ref} ({stored.summary.id})" if ref in names else stored.summary.id
     return ComparedRun.from_results(stored.document, label=label)
 
 
@@ -86,7 +90,7 @@ def _latest_baseline_for(store: RunStore, candidate_id: str) -> str:
     earlier = [r for r in store.list(name=name) if r.started_at < stored.summary.started_at]
     if not earlier:
         raise ConfigError(
-            f"run {stored.summary.id[:8]}: no baseline named {name!r} and no earlier run of "
+            f"run {stored.summary.id}: no baseline named {name!r} and no earlier run of "
             f"{name!r} to compare with; name one: redline compare BASELINE RUN"
         )
     return earlier[0].id
@@ -108,12 +112,12 @@ def comparison_cases(result: Comparison | NotComparable) -> list[GateCase]:
     if isinstance(result, NotComparable):
         return [GateCase("comparable", "regressions", False, "; ".join(result.reasons))]
     cases = []
-    for endpoint in result.endpoints:
+    for label, endpoint in shown_endpoints(result):
         for metric, delta in endpoint.deltas.items():
             change = "" if delta.change is None else f"{delta.change:+.1%}"
             cases.append(
                 GateCase(
-                    name=f"{metric.value} of {endpoint.label}",
+                    name=f"{metric.value} of {label}",
                     classname="regressions",
                     passed=delta.verdict is not Verdict.REGRESSED,
                     message=f"{delta.verdict.value} {change}".strip(),
@@ -225,16 +229,18 @@ def trend(
         )
         return
     values = [v for _, v in points]
-    changes = set(change_points(values))
+    changes = set(change_points(values, min_size=TREND_MIN_SEGMENT))
     table = Table(title=f"{name}: {metric} over {len(values)} runs", title_justify="left")
     for header in ("run", "started", metric, ""):
         table.add_column(header)
     for index, (run, value) in enumerate(points):
         mark = "◀ changed here" if index in changes else ""
-        table.add_row(run.id[:8], f"{run.started_at:%Y-%m-%d %H:%M}", show(value), mark)
+        table.add_row(run.id, f"{run.started_at:%Y-%m-%d %H:%M}", show(value), mark)
     console.print(table)
     console.print(f"{sparkline(values)}  {show(values[0])} → {show(values[-1])}")
-    if not changes:
+    if not changes and len(values) < 2 * TREND_MIN_SEGMENT:
+        console.print(f"no change point: it takes {2 * TREND_MIN_SEGMENT} runs to find one")
+    elif not changes:
         console.print("no change point: the differences are within the runs' noise")
 
 

@@ -1,7 +1,7 @@
 """Outputs: the terminal live view and summary, the JSON results file, stored runs,
 CSV, comparisons, and the JUnit and Markdown summaries for CI."""
 
-from redline.report._comparison import comparison_markdown, render_comparison
+from redline.report._comparison import comparison_markdown, render_comparison, shown_endpoints
 from redline.report._csv import series_csv
 from redline.report._junit import GateCase, threshold_cases, write_junit
 from redline.report._markdown import markdown_summary, write_markdown
@@ -23,6 +23,7 @@ __all__ = [
     "render_test_report",
     "results_to_dict",
     "series_csv",
+    "shown_endpoints",
     "threshold_cases",
     "write_junit",
     "write_markdown",

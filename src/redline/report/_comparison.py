@@ -24,7 +24,7 @@ from redline.compare import (
 )
 from redline.report._terminal import format_latency
 
-__all__ = ["comparison_markdown", "render_comparison"]
+__all__ = ["comparison_markdown", "render_comparison", "shown_endpoints"]
 
 #: How each verdict looks in the terminal.
 VERDICT_STYLES: Final = {
@@ -77,7 +77,7 @@ def comparison_markdown(result: Comparison | NotComparable) -> str:
         "| " + " | ".join(_HEADINGS) + " |",
         "|" + "|".join(["---", "---", "--:", "--:", "--:", "--:", "---"]) + "|",
     ]
-    for label, endpoint in _shown(result):
+    for label, endpoint in shown_endpoints(result):
         for delta in endpoint.deltas.values():
             cells = [_code(label), *_cells(delta)[:-1], VERDICT_MARKS[delta.verdict]]
             lines.append("| " + " | ".join(cells) + " |")
@@ -94,7 +94,7 @@ def _table(result: Comparison) -> Table:
         right = heading in ("baseline", "candidate", "change", "interval")
         label = confidence if heading == "interval" else heading
         table.add_column(label, justify="right" if right else "left")
-    for label, endpoint in _shown(result):
+    for label, endpoint in shown_endpoints(result):
         for index, delta in enumerate(endpoint.deltas.values()):
             *cells, verdict = _cells(delta)
             table.add_row(
@@ -106,7 +106,7 @@ def _table(result: Comparison) -> Table:
     return table
 
 
-def _shown(result: Comparison) -> list[tuple[str, EndpointComparison]]:
+def shown_endpoints(result: Comparison) -> list[tuple[str, EndpointComparison]]:
     """The endpoints to show, labelled; a lone endpoint that is all the traffic shows once."""
     endpoints = result.endpoints
     if len(endpoints) == 2 and endpoints[0].requests == endpoints[1].requests:
