@@ -188,6 +188,13 @@ def compare(
         result = compare_runs(
             _load(store, baseline_ref), _load(store, run_ref), min_effect=effect, force=force
         )
+    if isinstance(result, NotComparable) and not fail_on_regression and not as_json:
+        # Asked by hand: one line, as for any other input that cannot be used.
+        raise ConfigError(
+            f"cannot compare {result.baseline!r} with {result.candidate!r}: "
+            + "; ".join(result.reasons),
+            hint="--force compares runs of different plans; the other reasons always hold",
+        )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=1))
     else:

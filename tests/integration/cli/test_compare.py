@@ -61,6 +61,18 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
     assert same.returncode == 0, same.stdout + same.stderr
     assert "regressed" not in same.stdout
 
+    # A run of another plan (here: the same file with another method) is refused by hand.
+    exported = tmp_path / "other.json"
+    export = redline("export", second, "--format", "json", "-o", str(exported), "--db", str(db))
+    assert export.returncode == 0, export.stderr
+    document = json.loads(exported.read_text())
+    document["plan"]["requests"][0]["method"] = "POST"
+    exported.write_text(json.dumps(document))
+    refused = redline("compare", "shop", str(exported), "--db", str(db))
+    assert refused.returncode == 2
+    assert "cannot compare" in refused.stderr and "the plans differ" in refused.stderr
+    assert redline("compare", "shop", str(exported), "--force", "--db", str(db)).returncode == 0
+
     # Over the stored runs: the trend and its sparkline.
     trend = redline("trend", "--name", "run", "--metric", "p95", "--db", str(db))
     assert trend.returncode == 0, trend.stderr
