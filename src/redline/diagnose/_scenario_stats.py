@@ -37,7 +37,8 @@ def scenario_stats(series: RunSeries, run: ScenarioRun, ran_s: float) -> Scenari
     names = [request.name for request in run.requests]
     for name in names:
         merged.merge(series.total(name))
-    end_s = min(run.start_time_s + run.executor.planned_duration_s(), ran_s)
+    # A scenario the run stopped before it started ends where it would have begun.
+    end_s = max(run.start_time_s, min(run.start_time_s + run.executor.planned_duration_s(), ran_s))
     span_s = max(end_s - run.start_time_s, 1e-9)
     return ScenarioStats(
         name=run.name,

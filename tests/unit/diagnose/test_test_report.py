@@ -193,3 +193,28 @@ def test_plan_phases_of_scenarios_carry_their_requests_and_unit() -> None:
         ("browse: steady", ("a",), "VUs", 2.0),
         ("buy: steady", ("b",), "/s", 5.0),
     ]
+
+
+def test_a_scenario_the_run_never_reached_is_empty_not_negative() -> None:
+    from redline.diagnose._scenario_stats import scenario_stats
+
+    plan = Plan.model_validate(
+        {
+            "base_url": "http://127.0.0.1:8080",
+            "requests": [{"name": "a", "url": "/a"}, {"name": "b", "url": "/b"}],
+            "scenarios": {
+                "early": {
+                    "requests": ["a"],
+                    "executor": {"type": "constant-vus", "vus": 1, "duration": "10s"},
+                },
+                "late": {
+                    "requests": ["b"],
+                    "start_time": "5s",
+                    "executor": {"type": "constant-vus", "vus": 1, "duration": "10s"},
+                },
+            },
+        }
+    )
+    late = plan.runs()[1]
+    stats = scenario_stats(series_of([(10, 1_000)] * 3), late, ran_s=3.3)
+    assert (stats.start_s, stats.end_s, stats.count, stats.rps) == (5.0, 5.0, 0, 0.0)
