@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from redline.cli._capacity import capacity
 from redline.cli._compare import add_compare_commands
 from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
@@ -35,6 +36,7 @@ app.command()(run)
 app.add_typer(import_app)
 add_history_commands(app)
 add_compare_commands(app)
+app.command()(capacity)
 
 
 def _version(value: bool) -> None:

@@ -1,25 +1,49 @@
-"""Turning a run into what it means: phase statistics and test-type verdicts.
+"""Turning a run into what it means: phase statistics, test-type verdicts, capacity models.
 
 :func:`analyze_run` reads a :class:`~redline.load.RunResult` and returns a
 :class:`TestReport`; it prints nothing (``redline.report`` renders it).
 """
 
+from redline.diagnose._forecast import SCALING_ASSUMPTION, Forecast, forecast
+from redline.diagnose._knee import Knee, find_knee
+from redline.diagnose._little import LITTLE_TOLERANCE, LittleCheck, little_check, little_concurrency
+from redline.diagnose._load_points import LoadPoint, load_points
 from redline.diagnose._phase_stats import PhaseStats, phase_stats, steady_from_s
+from redline.diagnose._sla import SlaAnswer, SlaSource, fitted_within_sla, measured_within_sla
 from redline.diagnose._soak import SoakVerdict, soak_verdict
 from redline.diagnose._spike import SpikeVerdict, spike_verdict
 from redline.diagnose._test_report import BreakingPoint, Spread, TestReport, analyze_run
 from redline.diagnose._trend import Trend, linear_trend
+from redline.diagnose._usl import USL_MIN_POINTS, UslFit, fit_usl
 
 __all__ = [
+    "LITTLE_TOLERANCE",
+    "SCALING_ASSUMPTION",
+    "USL_MIN_POINTS",
     "BreakingPoint",
+    "Forecast",
+    "Knee",
+    "LittleCheck",
+    "LoadPoint",
     "PhaseStats",
+    "SlaAnswer",
+    "SlaSource",
     "SoakVerdict",
     "SpikeVerdict",
     "Spread",
     "TestReport",
     "Trend",
+    "UslFit",
     "analyze_run",
+    "find_knee",
+    "fit_usl",
+    "fitted_within_sla",
+    "forecast",
     "linear_trend",
+    "little_check",
+    "little_concurrency",
+    "load_points",
+    "measured_within_sla",
     "phase_stats",
     "soak_verdict",
     "spike_verdict",
