@@ -21,8 +21,10 @@ from redline.cli._compare import (
 )
 from redline.cli._exit import ExitCode
 from redline.cli._history import DbOption, save_run
+from redline.cli._server import ServerCmdOption, ServerPidOption, resource_sampling
 from redline.compare import Comparison, NotComparable
 from redline.diagnose import analyze_run
+from redline.diagnose._soak import with_server_memory
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
 from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
@@ -203,6 +205,8 @@ def run(
     markdown: Annotated[
         Path | None, typer.Option(help="Write a Markdown summary (for a PR or CI step summary).")
     ] = None,
+    server_pid: ServerPidOption = None,
+    server_cmd: ServerCmdOption = None,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -237,12 +241,17 @@ def run(
     stop = threading.Event()
     _stop_on_signals(stop)
     live = not quiet and console.is_terminal
-    if live:
-        with LiveView(console) as view:
-            result = LoadRunner(plan, workers=worker_count, observer=view).run(stop)
-    else:
-        result = LoadRunner(plan, workers=worker_count).run(stop)
+    with resource_sampling(
+        plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop
+    ) as sampler:
+        if live:
+            with LiveView(console) as view:
+                runner = LoadRunner(plan, workers=worker_count, observer=view, sampler=sampler)
+                result = runner.run(stop)
+        else:
+            result = LoadRunner(plan, workers=worker_count, sampler=sampler).run(stop)
     analysis = analyze_run(result)
+    analysis.soak = with_server_memory(analysis.soak, result)
     render_summary(result, console)
     render_test_report(analysis, console)
     if out is not None:

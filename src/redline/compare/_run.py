@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypeAlias
 
 from redline.compare._fingerprint import load_shape, plan_fingerprint
@@ -129,7 +129,7 @@ class ComparedRun:
         check = self_check if isinstance(self_check, Mapping) else {}
         analysis = data.get("analysis")
         phases = analysis.get("phases") if isinstance(analysis, Mapping) else None
-        return cls(
+        run = cls(
             series=RunSeries.from_dict(data["series"]),
             label=label,
             plan_name=str(plan.get("name", "")),
@@ -140,6 +140,10 @@ class ComparedRun:
             generator_reasons=tuple(str(r) for r in check.get("reasons", []) or []),
             server_cpu_s=server_cpu_s,
         )
+        if server_cpu_s is None:
+            seconds = {second for stratum in run.steady_strata() for second in stratum}
+            run = replace(run, server_cpu_s=_server_cpu_s(data, seconds))
+        return run
 
 
 def steady_spans_of(phases: Iterable[Mapping[str, Any]]) -> tuple[SteadySpan, ...]:
@@ -172,3 +176,19 @@ def _number(phase: Mapping[str, Any], name: str, default: float | None = None) -
             hint="read phases written by 'redline run --out FILE' (analysis.phases)",
         )
     return float(value)
+
+
+def _server_cpu_s(data: Mapping[str, Any], seconds: set[int]) -> float | None:
+    """The server's CPU seconds (user + system) over ``seconds``, from the results' ``resources``.
+
+    None when the results sampled no server.
+    """
+    resources = data.get("resources")
+    samples = resources.get("server") if isinstance(resources, Mapping) else None
+    if not isinstance(samples, list) or not samples:
+        return None
+    return sum(
+        float(s.get("cpu_user_s", 0.0)) + float(s.get("cpu_system_s", 0.0))
+        for s in samples
+        if isinstance(s, Mapping) and s.get("second") in seconds
+    )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from redline.diagnose._phase_stats import window_of
 from redline.diagnose._trend import Trend, linear_trend
+from redline.load import RunResult
 from redline.metrics import RunSeries
 from redline.plan import Phase, PhaseKind
 
-__all__ = ["SoakVerdict", "soak_verdict"]
+__all__ = ["SoakVerdict", "server_memory_trend", "soak_verdict", "with_server_memory"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +52,30 @@ def soak_verdict(series: RunSeries, phases: list[Phase], ran_s: float) -> SoakVe
                 p95s.append(float(stats.response.value_at_percentile(95.0)))
                 errors.append(stats.error_rate)
     return SoakVerdict(linear_trend(times, p95s), linear_trend(times, errors))
+
+
+def server_memory_trend(
+    samples: list[dict[str, Any]], phases: list[Phase], ran_s: float
+) -> Trend | None:
+    """Fit the server's RSS per second over the soak hold's steady span (bytes per second)."""
+    hold = next((p for p in phases if p.kind is PhaseKind.HOLD), None)
+    seconds = window_of(hold.steady_start_s, min(hold.end_s, ran_s)) if hold else None
+    if seconds is None:
+        return None
+    first, last = seconds
+    points = [
+        (float(s["second"]), float(s["rss_bytes"]))
+        for s in samples
+        if first <= s["second"] <= last and s.get("rss_bytes") is not None
+    ]
+    return linear_trend([t for t, _ in points], [v for _, v in points])
+
+
+def with_server_memory(verdict: SoakVerdict | None, result: RunResult) -> SoakVerdict | None:
+    """``verdict`` with the server's memory trend, when the run sampled the server."""
+    if verdict is None or result.resources is None or not result.resources.of("server"):
+        return verdict
+    trend = server_memory_trend(
+        result.resources.of("server"), result.plan.phases(), result.elapsed_s
+    )
+    return replace(verdict, server_memory_trend=trend)

@@ -27,6 +27,7 @@ from redline.load._selfcheck import SelfCheck, self_check
 from redline.load._thresholds import ThresholdOutcome, ThresholdWatch
 from redline.load._worker import WorkerSpec, worker_main
 from redline.metrics import GeneratorStats, RunSeries
+from redline.metrics._resources import ResourceSampler, ResourceSamples
 from redline.plan import Plan, Threshold
 
 __all__ = ["LoadRunner", "Progress", "RunObserver", "RunResult", "RunStatus"]
@@ -98,6 +99,8 @@ class RunResult:
     windows: list[WindowVerdict] = field(default_factory=list)
     #: The run's id (``${run_id}`` in test data), for finding what it wrote.
     run_id: str = ""
+    #: Host and server resources sampled during the run, when a sampler was given.
+    resources: ResourceSamples | None = None
 
     @property
     def partial(self) -> bool:
@@ -125,8 +128,11 @@ class LoadRunner:
         workers: int,
         observer: RunObserver | None = None,
         clock: Clock | None = None,
+        sampler: ResourceSampler | None = None,
     ) -> None:
         self._plan = plan
+        self._sampler = sampler
+        self._resources: ResourceSamples | None = None
         # A worker without a VU would have nothing to do: never more workers than VUs.
         self._workers = max(1, min(workers, peak_vus(plan)))
         self._observer = observer
@@ -217,9 +223,15 @@ class LoadRunner:
         started_at = datetime.now(UTC)
         for pipe in pipes:
             pipe.send(("start", start_ns))
-        status = self._pump(pipes, stop, start_ns)
-        elapsed_s = max(0.0, (self._clock.now_ns() - start_ns) / NS_PER_S)
-        self._merge_complete_seconds(final=True)
+        if self._sampler is not None:
+            self._sampler.start(start_ns)
+        try:
+            status = self._pump(pipes, stop, start_ns)
+            elapsed_s = max(0.0, (self._clock.now_ns() - start_ns) / NS_PER_S)
+            self._merge_complete_seconds(final=True)
+        finally:
+            if self._sampler is not None:
+                self._resources = self._sampler.stop()
         return self._result(started_at, elapsed_s, status)
 
     def _result(self, started_at: datetime, elapsed_s: float, status: RunStatus) -> RunResult:
@@ -238,6 +250,7 @@ class LoadRunner:
             self_check=self_check(self._generator_seconds(), self._workers),
             windows=self._judge.verdicts if self._judge is not None else [],
             run_id=self.run_id,
+            resources=self._resources,
         )
 
     def _stopped_by(self) -> str | None:

@@ -7,6 +7,8 @@ schema_version history:
        verdict (breaking point, spike recovery, soak drift, baseline spread);
        ``windows``: the stress steps or breakpoint windows judged during the run;
        ``run.id``: the run's id, as ``${run_id}`` in test data.
+       ``resources`` (added later in version 2, optional): host and server
+       per-second samples and notes (see docs/resources.md); null when not sampled.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def results_to_dict(result: RunResult, analysis: TestReport | None = None) -> di
         "windows": [w.to_dict() for w in result.windows],
         "analysis": analysis.to_dict() if analysis is not None else None,
         "series": series.to_dict(),
+        "resources": result.resources.to_dict() if result.resources is not None else None,
     }
 
 

@@ -144,6 +144,10 @@ def _soak(report: TestReport, console: Console) -> None:
     console.print(_trend_line("error-rate drift", soak.error_rate_trend, lambda v: f"{v:+.3%}"))
     if soak.server_memory_trend is None:
         console.print("server memory drift: not measured (no server process sampled)")
+    else:
+        mib = float(2**20)
+        trend = soak.server_memory_trend
+        console.print(_trend_line("server RSS drift", trend, lambda b: f"{b / mib:+,.1f} MiB"))
 
 
 def _baseline(report: TestReport, console: Console) -> None:

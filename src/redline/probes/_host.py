@@ -1,0 +1,214 @@
+"""The machine: CPU, load, memory, context switches, network and TCP, from ``/proc``.
+
+TCP counts come from ``/proc/net/snmp`` (``CurrEstab``) and
+``/proc/net/sockstat`` (``tw``): the kernel keeps them as counters, where
+reading ``/proc/net/tcp`` walks every socket (milliseconds with a thousand
+TIME_WAIT sockets, the usual state of a machine after a load test).
+
+:class:`HostProbe` keeps the previous reading of each counter, so every
+:meth:`~HostProbe.sample` returns rates over the time since the last one.
+The parsers are pure functions of the files' text, tested on captured copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "CpuTimes",
+    "HostCounters",
+    "HostProbe",
+    "parse_loadavg",
+    "parse_meminfo",
+    "parse_net_dev",
+    "parse_netstat",
+    "parse_sockstat",
+    "parse_stat",
+]
+
+#: Bytes in one kB of /proc/meminfo (the kernel means KiB).
+BYTES_PER_KB = 1024
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """The aggregate ``cpu`` line of /proc/stat, in clock ticks, summed over every core."""
+
+    user: int
+    system: int
+    idle: int
+    iowait: int
+    steal: int
+
+    @property
+    def total(self) -> int:
+        return self.user + self.system + self.idle + self.iowait + self.steal
+
+
+@dataclass(frozen=True)
+class HostCounters:
+    """The monotonic counters of one reading: rates are their differences."""
+
+    cpu: CpuTimes
+    context_switches: int
+    net: tuple[int, int, int, int]
+    listen_overflows: int
+    listen_drops: int
+
+
+def parse_stat(text: str) -> tuple[CpuTimes, int, int]:
+    """/proc/stat: the CPU times, context switches since boot, and runnable tasks now."""
+    cpu: CpuTimes | None = None
+    ctxt = running = 0
+    for line in text.splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if fields[0] == "cpu":
+            # user nice system idle iowait irq softirq steal (guest is inside user)
+            v = [int(x) for x in fields[1:9]] + [0] * max(0, 9 - len(fields))
+            cpu = CpuTimes(v[0] + v[1], v[2] + v[5] + v[6], v[3], v[4], v[7])
+        elif fields[0] == "ctxt":
+            ctxt = int(fields[1])
+        elif fields[0] == "procs_running":
+            running = int(fields[1])
+    if cpu is None:
+        raise ValueError("/proc/stat has no 'cpu' line")
+    return cpu, ctxt, running
+
+
+def parse_loadavg(text: str) -> tuple[float, int]:
+    """/proc/loadavg: the 1-minute load average and the tasks runnable now."""
+    fields = text.split()
+    return float(fields[0]), int(fields[3].split("/")[0])
+
+
+def parse_meminfo(text: str) -> dict[str, int]:
+    """/proc/meminfo: every figure, in bytes where the file says kB."""
+    values = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            values[name] = int(parts[0]) * (BYTES_PER_KB if parts[1:] == ["kB"] else 1)
+    return values
+
+
+def parse_net_dev(text: str) -> dict[str, tuple[int, int, int, int]]:
+    """/proc/net/dev: per interface, bytes in, packets in, bytes out, packets out."""
+    interfaces = {}
+    for line in text.splitlines()[2:]:
+        name, _, rest = line.partition(":")
+        v = rest.split()
+        if len(v) >= 10:
+            interfaces[name.strip()] = (int(v[0]), int(v[1]), int(v[8]), int(v[9]))
+    return interfaces
+
+
+def parse_netstat(text: str) -> dict[str, int]:
+    """/proc/net/netstat (or snmp): ``Group.Name`` -> value, from its header/value line pairs."""
+    values = {}
+    lines = text.splitlines()
+    for header, row in zip(lines[::2], lines[1::2], strict=False):
+        group, _, names = header.partition(":")
+        _, _, numbers = row.partition(":")
+        for name, number in zip(names.split(), numbers.split(), strict=False):
+            values[f"{group}.{name}"] = int(number)
+    return values
+
+
+def parse_sockstat(text: str) -> dict[str, int]:
+    """/proc/net/sockstat: ``PROTOCOL.name`` -> value, e.g. ``TCP.tw`` (TIME_WAIT sockets)."""
+    values = {}
+    for line in text.splitlines():
+        protocol, _, rest = line.partition(":")
+        fields = rest.split()
+        for name, number in zip(fields[::2], fields[1::2], strict=False):
+            values[f"{protocol}.{name}"] = int(number)
+    return values
+
+
+class HostProbe:
+    """The host's resources, as rates since the previous sample.
+
+    Example::
+
+        probe = HostProbe()
+        probe.prime()
+        ...  # a second later
+        figures = probe.sample(1.0)  # {"cpu_user": 0.12, ...}
+    """
+
+    name = "host"
+
+    def __init__(self, proc: Path = Path("/proc")) -> None:
+        self._proc = proc
+        self._last: HostCounters | None = None
+
+    def prime(self) -> None:
+        """Take the first reading: the next sample covers the time from here."""
+        self._last = self._counters()[0]
+
+    def sample(self, elapsed_s: float) -> dict[str, float | int]:
+        """The figures of the last ``elapsed_s`` seconds and of now."""
+        counters, running, memory = self._counters()
+        last, self._last = self._last or counters, counters
+        figures = _cpu_shares(last.cpu, counters.cpu)
+        load1, _ = parse_loadavg((self._proc / "loadavg").read_text())
+        per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
+        net = [(now - then) * per_s for now, then in zip(counters.net, last.net, strict=True)]
+        available = memory.get("MemAvailable", memory.get("MemFree", 0))
+        snmp = parse_netstat((self._proc / "net" / "snmp").read_text())
+        sockstat = parse_sockstat((self._proc / "net" / "sockstat").read_text())
+        figures.update(
+            {
+                "load1": load1,
+                "procs_running": running,
+                "mem_available_bytes": available,
+                "mem_used_bytes": memory.get("MemTotal", 0) - available,
+                "swap_used_bytes": memory.get("SwapTotal", 0) - memory.get("SwapFree", 0),
+                "context_switches_per_s": (counters.context_switches - last.context_switches)
+                * per_s,
+                "net_in_bytes_per_s": net[0],
+                "net_in_packets_per_s": net[1],
+                "net_out_bytes_per_s": net[2],
+                "net_out_packets_per_s": net[3],
+                # CurrEstab counts ESTABLISHED and CLOSE_WAIT (RFC 4022 tcpCurrEstab).
+                "tcp_established": snmp.get("Tcp.CurrEstab", 0),
+                "tcp_time_wait": sockstat.get("TCP.tw", 0),
+                "listen_overflows": counters.listen_overflows - last.listen_overflows,
+                "listen_drops": counters.listen_drops - last.listen_drops,
+            }
+        )
+        return figures
+
+    def _counters(self) -> tuple[HostCounters, int, dict[str, int]]:
+        cpu, ctxt, running = parse_stat((self._proc / "stat").read_text())
+        interfaces = parse_net_dev((self._proc / "net" / "dev").read_text())
+        net = tuple(sum(i[k] for i in interfaces.values()) for k in range(4))
+        try:
+            netstat = parse_netstat((self._proc / "net" / "netstat").read_text())
+        except FileNotFoundError:
+            netstat = {}
+        counters = HostCounters(
+            cpu,
+            ctxt,
+            (net[0], net[1], net[2], net[3]),
+            netstat.get("TcpExt.ListenOverflows", 0),
+            netstat.get("TcpExt.ListenDrops", 0),
+        )
+        return counters, running, parse_meminfo((self._proc / "meminfo").read_text())
+
+
+def _cpu_shares(then: CpuTimes, now: CpuTimes) -> dict[str, float | int]:
+    """Each kind of CPU time as a share (0..1) of every core's time in between."""
+    total = now.total - then.total
+    if total <= 0:
+        return {"cpu_user": 0.0, "cpu_system": 0.0, "cpu_iowait": 0.0, "cpu_steal": 0.0}
+    return {
+        "cpu_user": (now.user - then.user) / total,
+        "cpu_system": (now.system - then.system) / total,
+        "cpu_iowait": (now.iowait - then.iowait) / total,
+        "cpu_steal": (now.steal - then.steal) / total,
+    }

@@ -1,0 +1,100 @@
+"""The host probe's /proc parsers and rates, on captured texts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from redline.probes import HostProbe
+from redline.probes._host import (
+    parse_loadavg,
+    parse_meminfo,
+    parse_net_dev,
+    parse_netstat,
+    parse_sockstat,
+    parse_stat,
+)
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "proc"
+
+
+def text(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def test_stat_sums_nice_into_user_and_irqs_into_system() -> None:
+    cpu, ctxt, running = parse_stat(text("stat_before"))
+    assert (cpu.user, cpu.system, cpu.idle, cpu.iowait, cpu.steal) == (1100, 600, 8000, 200, 100)
+    assert cpu.total == 10000
+    assert (ctxt, running) == (37595905, 1)
+
+
+def test_stat_without_a_cpu_line_is_refused() -> None:
+    with pytest.raises(ValueError, match="no 'cpu' line"):
+        parse_stat("ctxt 1\n")
+
+
+def test_loadavg_meminfo() -> None:
+    assert parse_loadavg(text("loadavg")) == (0.08, 1)
+    memory = parse_meminfo(text("meminfo"))
+    assert memory["MemAvailable"] == 23907240 * 1024
+    assert memory["HugePages_Total"] == 0
+
+
+def test_net_dev_and_netstat() -> None:
+    assert parse_net_dev(text("net_dev_before")) == {
+        "lo": (1000000, 1000, 1000000, 1000),
+        "eth0": (5000000, 4000, 2000000, 3000),
+    }
+    netstat = parse_netstat(text("netstat_before"))
+    assert netstat["TcpExt.ListenOverflows"] == 10
+    assert netstat["TcpExt.ListenDrops"] == 12
+    assert netstat["IpExt.InOctets"] == 123456
+
+
+def test_snmp_and_sockstat() -> None:
+    assert parse_netstat(text("snmp"))["Tcp.CurrEstab"] == 4
+    sockstat = parse_sockstat(text("sockstat"))
+    assert (sockstat["TCP.tw"], sockstat["TCP.inuse"], sockstat["sockets.used"]) == (1199, 11, 26)
+
+
+def fake_proc(root: Path, when: str) -> Path:
+    (root / "net").mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / f"stat_{when}", root / "stat")
+    shutil.copy(FIXTURES / "loadavg", root / "loadavg")
+    shutil.copy(FIXTURES / "meminfo", root / "meminfo")
+    shutil.copy(FIXTURES / f"net_dev_{when}", root / "net" / "dev")
+    shutil.copy(FIXTURES / f"netstat_{when}", root / "net" / "netstat")
+    shutil.copy(FIXTURES / "snmp", root / "net" / "snmp")
+    shutil.copy(FIXTURES / "sockstat", root / "net" / "sockstat")
+    return root
+
+
+def test_host_sample_is_rates_since_the_previous_reading(tmp_path: Path) -> None:
+    probe = HostProbe(fake_proc(tmp_path, "before"))
+    probe.prime()
+    fake_proc(tmp_path, "after")
+    figures = probe.sample(1.0)
+    assert figures["cpu_user"] == pytest.approx(0.2)
+    assert figures["cpu_system"] == pytest.approx(0.1)
+    assert figures["cpu_iowait"] == pytest.approx(0.1)
+    assert figures["cpu_steal"] == pytest.approx(0.1)
+    assert figures["procs_running"] == 3
+    assert figures["context_switches_per_s"] == 5000
+    assert figures["net_in_bytes_per_s"] == 400000
+    assert figures["net_in_packets_per_s"] == 400
+    assert figures["net_out_bytes_per_s"] == 350000
+    assert figures["net_out_packets_per_s"] == 350
+    assert (figures["listen_overflows"], figures["listen_drops"]) == (3, 4)
+    assert (figures["tcp_established"], figures["tcp_time_wait"]) == (4, 1199)
+    assert figures["mem_used_bytes"] == (25276514 - 23907240) * 1024
+    assert figures["swap_used_bytes"] == (2097148 - 2096124) * 1024
+
+
+def test_host_sample_over_two_seconds_halves_the_rates(tmp_path: Path) -> None:
+    probe = HostProbe(fake_proc(tmp_path, "before"))
+    probe.prime()
+    fake_proc(tmp_path, "after")
+    assert probe.sample(2.0)["context_switches_per_s"] == 2500
