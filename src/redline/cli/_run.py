@@ -24,7 +24,6 @@ from redline.cli._history import DbOption, save_run
 from redline.cli._server import ServerCmdOption, ServerPidOption, resource_sampling
 from redline.compare import Comparison, NotComparable
 from redline.diagnose import analyze_run
-from redline.diagnose._soak import with_server_memory
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
 from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
@@ -251,7 +250,6 @@ def run(
         else:
             result = LoadRunner(plan, workers=worker_count, sampler=sampler).run(stop)
     analysis = analyze_run(result)
-    analysis.soak = with_server_memory(analysis.soak, result)
     render_summary(result, console)
     render_test_report(analysis, console)
     if out is not None:

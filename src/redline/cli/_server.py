@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import typer
 
 from redline.errors import ConfigError, TargetError
-from redline.metrics._resources import ResourceProbe, ResourceSampler
+from redline.metrics import ResourceProbe, ResourceSampler
 from redline.plan import Plan
 from redline.probes import HostProbe, ProcessTreeProbe, process_exists
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from redline.diagnose._phase_stats import PhaseStats, phase_stats
 from redline.diagnose._scenario_stats import ScenarioStats, scenario_stats
-from redline.diagnose._soak import SoakVerdict, soak_verdict
+from redline.diagnose._soak import SoakVerdict, soak_verdict, with_server_memory
 from redline.diagnose._spike import SpikeVerdict, spike_verdict
 from redline.load import RunResult, WindowVerdict
 from redline.plan import PhaseKind, TestType
@@ -118,7 +118,8 @@ def analyze_run(result: RunResult) -> TestReport:
     if test.type is TestType.SPIKE:
         report.spike = spike_verdict(result.series, phases, ran_s)
     elif test.type is TestType.SOAK:
-        report.soak = soak_verdict(result.series, phases, ran_s)
+        # With the server's memory trend when the run sampled the server.
+        report.soak = with_server_memory(soak_verdict(result.series, phases, ran_s), result)
     elif test.type is TestType.BASELINE and report.steps():
         repeats = report.steps()
         report.repeat_spread = {

@@ -26,8 +26,7 @@ from redline.load._schedule import share
 from redline.load._selfcheck import SelfCheck, self_check
 from redline.load._thresholds import ThresholdOutcome, ThresholdWatch
 from redline.load._worker import WorkerSpec, worker_main
-from redline.metrics import GeneratorStats, RunSeries
-from redline.metrics._resources import ResourceSampler, ResourceSamples
+from redline.metrics import GeneratorStats, ResourceSampler, ResourceSamples, RunSeries
 from redline.plan import Plan, Threshold
 
 __all__ = ["LoadRunner", "Progress", "RunObserver", "RunResult", "RunStatus"]

@@ -36,9 +36,13 @@ from redline.metrics._interval import (
     percentile_key,
 )
 from redline.metrics._recorder import EndpointRecorder
+from redline.metrics._resources import ResourceProbe, ResourceSampler, ResourceSamples
 from redline.metrics._series import RunSeries
 
 __all__ = [
+    "ResourceProbe",
+    "ResourceSampler",
+    "ResourceSamples",
     "ALL_ENDPOINTS",
     "HIGHEST_TRACKABLE_US",
     "HISTOGRAM_RELATIVE_ERROR",

@@ -143,7 +143,10 @@ def _soak(report: TestReport, console: Console) -> None:
     console.print(_trend_line("p95 drift", soak.p95_trend, _signed_latency))
     console.print(_trend_line("error-rate drift", soak.error_rate_trend, lambda v: f"{v:+.3%}"))
     if soak.server_memory_trend is None:
-        console.print("server memory drift: not measured (no server process sampled)")
+        console.print(
+            "server memory drift: not measured (no server process sampled: --server-pid or "
+            "--server-cmd, or too few samples for a trend)"
+        )
     else:
         mib = float(2**20)
         trend = soak.server_memory_trend
