@@ -22,6 +22,7 @@ import builtins
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ __all__ = ["BUSY_TIMEOUT_S", "Baseline", "RunStore", "RunSummary", "StoredRun"]
 
 #: How long a write waits for another process's write to finish before failing.
 BUSY_TIMEOUT_S: Final = 30.0
+#: Between tries to switch a new database to WAL while another process does.
+WAL_RETRY_S: Final = 0.02
 #: The columns :class:`RunSummary` is read from, in its field order.
 SUMMARY_COLUMNS: Final = (
     "id, name, started_at, elapsed_s, status, partial, target, test_type, "
@@ -222,7 +225,7 @@ class RunStore:
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             with _translated(path):
-                connection.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(connection)
                 connection.execute("PRAGMA foreign_keys = ON")
                 migrate(connection, path)
         except BaseException:
@@ -457,6 +460,23 @@ class RunStore:
 
 
 _BASELINES_OF: Final = "SELECT name FROM baselines WHERE run_id = ? ORDER BY name"
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting (up to the busy timeout) for another process doing the same.
+
+    SQLite answers "database is locked" at once, without its busy handler, when two
+    connections change a new file's journal mode together: retry here instead.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 @contextlib.contextmanager
