@@ -19,7 +19,7 @@ from rich.text import Text
 from redline.errors import ConfigError
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR
 from redline.plan import parse_threshold
-from redline.report._terminal import SUMMARY_PERCENTILES, format_latency
+from redline.report._terminal import SUMMARY_PERCENTILES, endpoint_table, format_latency
 
 __all__ = ["render_stored_run"]
 
@@ -30,13 +30,7 @@ def _latency(value: object) -> str:
 
 def _summary_table(document: Mapping[str, Any]) -> Table:
     run = document["run"]
-    table = Table(title=f"{run['name']}: {run['status']}", title_justify="left")
-    table.add_column("endpoint")
-    for header in ("requests", "req/s", "errors"):
-        table.add_column(header, justify="right")
-    for label, _ in SUMMARY_PERCENTILES:
-        table.add_column(label, justify="right")
-    table.add_column("max", justify="right")
+    table = endpoint_table(f"{run['name']}: {run['status']}")
     endpoints: Mapping[str, Any] = document["summary"]["endpoints"]
     rows = list(endpoints.items())
     if len(rows) != 1:

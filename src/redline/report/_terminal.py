@@ -11,7 +11,7 @@ from rich.text import Text
 from redline.load import Progress, RunResult, RunStatus, ThresholdOutcome
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
 
-__all__ = ["LiveView", "format_latency", "render_summary"]
+__all__ = ["LiveView", "endpoint_table", "format_latency", "render_summary"]
 
 #: Percentiles in the summary table, as (label, percentile).
 SUMMARY_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p99.9", 99.9))
@@ -89,14 +89,20 @@ def _latency_cells(stats: IntervalStats) -> list[str]:
     return [*cells, format_latency(stats.response.max)]
 
 
-def _summary_table(result: RunResult) -> Table:
-    table = Table(title=f"{result.plan.name}: {result.status.value}", title_justify="left")
+def endpoint_table(title: str) -> Table:
+    """The summary's empty table: endpoint, requests, req/s, errors, percentiles, max."""
+    table = Table(title=title, title_justify="left")
     table.add_column("endpoint")
     for header in ("requests", "req/s", "errors"):
         table.add_column(header, justify="right")
     for label, _ in SUMMARY_PERCENTILES:
         table.add_column(label, justify="right")
     table.add_column("max", justify="right")
+    return table
+
+
+def _summary_table(result: RunResult) -> Table:
+    table = endpoint_table(f"{result.plan.name}: {result.status.value}")
     series = result.series
     names = series.endpoints()
     rows = [(name, series.total(name)) for name in names]
