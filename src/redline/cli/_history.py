@@ -90,7 +90,7 @@ def _local(moment: datetime) -> str:
 
 def _runs_table(runs: list[RunSummary]) -> Table:
     table = Table()
-    for header in ("id", "start", "name", "target", "type", "status"):
+    for header in ("id", "start", "name", "target", "type", "verdict"):
         table.add_column(header, no_wrap=header in ("id", "start"))
     for header in ("req/s", "p95", "errors"):
         table.add_column(header, justify="right")
@@ -101,7 +101,7 @@ def _runs_table(runs: list[RunSummary]) -> Table:
             run.name,
             run.target,
             run.test_type or "",
-            run.status.value + (" (partial)" if run.partial else ""),
+            (run.verdict or run.status.value) + (" (partial)" if run.partial else ""),
             f"{run.rps:,.1f}",
             "—" if run.p95_us is None else format_latency(run.p95_us),
             f"{run.error_rate:.2%}",

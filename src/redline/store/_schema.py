@@ -53,6 +53,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
         "CREATE INDEX runs_name_started_at ON runs (name, started_at)",
     ),
+    (
+        # The run's verdict, for listing: its status unless it completed, then
+        # whether every threshold held. Filled in for runs stored before.
+        "ALTER TABLE runs ADD COLUMN verdict TEXT NOT NULL DEFAULT ''",
+        """
+        UPDATE runs SET verdict = CASE
+            WHEN status != 'completed' THEN status
+            WHEN EXISTS (
+                SELECT 1 FROM json_each(document, '$.thresholds')
+                WHERE json_extract(value, '$.passed') = 0
+            ) THEN 'thresholds failed'
+            ELSE 'passed'
+        END
+        """,
+    ),
 )
 #: The version this redline writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -46,7 +46,7 @@ WAL_RETRY_S: Final = 0.02
 #: The columns :class:`RunSummary` is read from, in its field order.
 SUMMARY_COLUMNS: Final = (
     "id, name, started_at, elapsed_s, status, partial, target, test_type, "
-    "rps, p95_us, error_rate, tags"
+    "rps, p95_us, error_rate, tags, verdict"
 )
 #: How many candidates an ambiguous prefix error names.
 AMBIGUOUS_SHOWN: Final = 3
@@ -75,12 +75,14 @@ class RunSummary:
     #: Failed requests as a fraction of all requests.
     error_rate: float
     tags: tuple[str, ...]
+    #: ``passed``, ``thresholds failed``, or the status of a run that did not complete.
+    verdict: str = ""
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> RunSummary:
         """Build from a row of :data:`SUMMARY_COLUMNS`."""
         (run_id, name, started, elapsed, status, partial, target, test_type) = row[:8]
-        rps, p95_us, error_rate, tags = row[8:]
+        rps, p95_us, error_rate, tags, verdict = row[8:]
         return cls(
             id=run_id,
             name=name,
@@ -94,6 +96,7 @@ class RunSummary:
             p95_us=p95_us,
             error_rate=error_rate,
             tags=tuple(json.loads(tags)),
+            verdict=verdict,
         )
 
 
@@ -178,8 +181,18 @@ def _summary_row(document: Mapping[str, Any], tags: Iterable[str]) -> dict[str, 
         "p95_us": total["response"]["p95"],
         "error_rate": total["error_rate"],
         "tags": json.dumps(sorted(set(tags))),
+        "verdict": _verdict(document),
         "document": json.dumps(document, separators=(",", ":")),
     }
+
+
+def _verdict(document: Mapping[str, Any]) -> str:
+    """The run's status unless it completed; then whether every threshold held."""
+    status = str(document["run"]["status"])
+    if status != RunStatus.COMPLETED.value:
+        return status
+    held = all(t.get("passed", True) for t in document.get("thresholds", []))
+    return "passed" if held else "thresholds failed"
 
 
 class RunStore:

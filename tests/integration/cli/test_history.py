@@ -60,7 +60,7 @@ def test_runs_are_saved_listed_shown_and_exported(server: CapacityServer, tmp_pa
     listed = redline("runs", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.index(second) < listed.stdout.index(first), "newest first"
-    assert server.url.rstrip("/") in listed.stdout and "completed" in listed.stdout
+    assert server.url.rstrip("/") in listed.stdout and "passed" in listed.stdout
     tagged = redline("runs", "--db", str(db), "--tag", "nightly", "--since", "1h")
     assert first in tagged.stdout and second not in tagged.stdout
 
@@ -131,7 +131,7 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     proc = redline("runs", "--db", str(db))
     assert proc.returncode == 4
     assert proc.stderr.splitlines()[0] == (
-        f"error: {db}: database schema version 9 is newer than this redline (2); upgrade redline"
+        f"error: {db}: database schema version 9 is newer than this redline (3); upgrade redline"
     )
 
 

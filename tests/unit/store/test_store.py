@@ -129,7 +129,7 @@ def test_the_database_is_in_wal_mode_at_the_current_version(store: RunStore) -> 
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
 
 
 def test_list_is_newest_first_and_filters(store: RunStore) -> None:
@@ -292,7 +292,7 @@ def test_a_newer_database_is_refused_in_one_line(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 7")
     db.close()
-    message = f"^{path}: database schema version 7 is newer than this redline \\(2\\); upgrade"
+    message = f"^{path}: database schema version 7 is newer than this redline \\(3\\); upgrade"
     with pytest.raises(ReportError, match=message):
         RunStore.open(path)
 
@@ -325,12 +325,13 @@ def test_a_version_1_database_is_upgraded_with_its_runs(tmp_path: Path) -> None:
         (listed,) = store.list()
         assert listed.id == "20260301-120000-0ld001"
         assert listed.tags == ()
+        assert listed.verdict in ("passed", "thresholds failed")  # filled in by version 3
         assert store.baseline("old").run_id == listed.id
         assert store.get("20260301-120000-0ld").series().total() == result.series.total()
         save(store, make_result("20260301-130000-new001", minutes=60), ("fresh",))
         assert [r.id for r in store.list(tag="fresh")] == ["20260301-130000-new001"]
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone() == (2,)
+        assert check.execute("PRAGMA user_version").fetchone() == (3,)
         indexes = {row[1] for row in check.execute("PRAGMA index_list(runs)")}
         assert "runs_name_started_at" in indexes
     check.close()
@@ -371,3 +372,32 @@ def test_two_processes_saving_at_once_both_land(tmp_path: Path) -> None:
     assert [w.wait(timeout=60) for w in writers] == [0, 0]
     with RunStore.open(db) as store:
         assert len(store.list()) == 40
+
+
+def test_each_run_is_listed_with_its_verdict(store: Any) -> None:
+    save(store, make_result("20260301-120000-aaaaaa", minutes=0))
+    save(store, make_result("20260301-120100-bbbbbb", minutes=1, status=RunStatus.INTERRUPTED))
+    failing = results_to_dict(make_result("20260301-120200-cccccc", minutes=2))
+    failing["thresholds"] = [{"threshold": "p95<1ms", "passed": False, "observed": 2000.0}]
+    store.save_document(failing)
+    verdicts = {r.id[-6:]: r.verdict for r in store.list()}
+    assert verdicts == {
+        "aaaaaa": "passed",
+        "bbbbbb": "interrupted",
+        "cccccc": "thresholds failed",
+    }
+
+
+def test_version_3_fills_in_the_verdict_of_runs_stored_before(tmp_path: Path) -> None:
+    path = tmp_path / "redline.db"
+    with RunStore.open(path) as opened:
+        failing = results_to_dict(make_result("20260301-120200-cccccc", minutes=2))
+        failing["thresholds"] = [{"threshold": "p95<1ms", "passed": False, "observed": 2000.0}]
+        opened.save_document(failing)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE runs DROP COLUMN verdict")  # as a version 2 database has it
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    with RunStore.open(path) as reopened:
+        assert [r.verdict for r in reopened.list()] == ["thresholds failed"]
