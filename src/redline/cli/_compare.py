@@ -152,9 +152,17 @@ def check_baseline(db: Path | None, baseline: str) -> None:
 def compare_with_baseline(
     db: Path | None, baseline: str, run_id: str, *, force: bool = False
 ) -> Comparison | NotComparable:
-    """Compare stored run ``run_id`` with ``baseline`` (a baseline's name or a run id)."""
+    """Compare stored run ``run_id`` with ``baseline`` (a baseline's name or a run id).
+
+    A regression (or runs that cannot be compared) becomes the stored run's verdict.
+    """
     with RunStore.open(db_path(db)) as store:
-        return compare_runs(_load(store, baseline), _load(store, run_id), force=force)
+        result = compare_runs(_load(store, baseline), _load(store, run_id), force=force)
+        if isinstance(result, NotComparable):
+            store.set_verdict(run_id, "not comparable")
+        elif result.regressions():
+            store.set_verdict(run_id, "regressed")
+        return result
 
 
 def compare(

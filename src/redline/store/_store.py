@@ -296,6 +296,12 @@ class RunStore:
                 raise ConfigError(f"run {row['id']!r} is already stored") from None
         return str(row["id"])
 
+    def set_verdict(self, run_id: str, verdict: str) -> None:
+        """Record a later verdict on a stored run (the regression gate's, after the run)."""
+        full_id = self.resolve(run_id)
+        with self._write() as db:
+            db.execute("UPDATE runs SET verdict = ? WHERE id = ?", (verdict, full_id))
+
     def list(
         self,
         *,

@@ -73,6 +73,10 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
     assert "cannot compare" in refused.stderr and "the plans differ" in refused.stderr
     assert redline("compare", "shop", str(exported), "--force", "--db", str(db)).returncode == 0
 
+    # The gate's verdict is the stored run's.
+    listed = redline("runs", "--db", str(db))
+    assert "regressed" in listed.stdout
+
     # Over the stored runs: the trend and its sparkline.
     trend = redline("trend", "--name", "run", "--metric", "p95", "--db", str(db))
     assert trend.returncode == 0, trend.stderr
