@@ -28,13 +28,14 @@ from redline.compare import (
     compare_runs,
     sparkline,
 )
-from redline.errors import ConfigError, ReportError
+from redline.errors import ConfigError
 from redline.report import (
     GateCase,
     comparison_markdown,
     format_latency,
     render_comparison,
     shown_endpoints,
+    write_report,
 )
 from redline.store import RunStore, RunSummary
 
@@ -208,18 +209,9 @@ def compare(
     else:
         _console().print(render_comparison(result))
     if markdown is not None:
-        _write(markdown, comparison_markdown(result), "--markdown")
+        write_report(markdown, comparison_markdown(result), flag="--markdown")
     code = gate_exit_code(result) if fail_on_regression else None
     raise typer.Exit(int(code or ExitCode.OK))
-
-
-def _write(path: Path, text: str, flag: str) -> None:
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        raise ReportError(
-            f"{flag}: cannot write {str(path)!r}: {exc.strerror}", hint="choose a writable path"
-        ) from None
 
 
 def trend(

@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from redline.diagnose import TestReport
-from redline.errors import ConfigError, ReportError
+from redline.errors import ConfigError
 from redline.load import RunResult
-from redline.report import format_latency, render_stored_run, series_csv
+from redline.report import format_latency, render_stored_run, series_csv, write_report
 from redline.store import RunStore, RunSummary
 
 __all__ = ["DbOption", "add_history_commands", "db_path", "save_run"]
@@ -164,12 +164,7 @@ def export(
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text)
-    except OSError as exc:
-        raise ReportError(
-            f"--output: cannot write {str(output)!r}: {exc.strerror}", hint="choose a writable path"
-        ) from None
+    write_report(output, text, flag="--output")
     _console().print(f"run written to {output}")
 
 

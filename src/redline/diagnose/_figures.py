@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -33,15 +34,8 @@ class Figures:
     p99_us: int
 
     def figures_dict(self) -> dict[str, object]:
-        """The figures for a results file."""
-        return {
-            "count": self.count,
-            "rps": self.rps,
-            "error_rate": self.error_rate,
-            "p50_us": self.p50_us,
-            "p95_us": self.p95_us,
-            "p99_us": self.p99_us,
-        }
+        """The figures for a results file (the fields of :class:`Figures` only)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(Figures)}
 
 
 def figures_of(stats: IntervalStats, span_s: float) -> FigureFields:

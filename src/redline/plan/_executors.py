@@ -421,7 +421,11 @@ class _ModelledConfig(Section):
 
     @classmethod
     def _raw_peak_rate(cls, data: Mapping[Any, Any]) -> object:
-        """The highest rate as written, for the VU pool's defaults."""
+        """The highest rate as written, for the VU pool's defaults.
+
+        Each subclass reads its own keys (``shape``: ``max_rate``; ``diurnal``: ``max``);
+        this base is never validated on its own.
+        """
         raise NotImplementedError
 
     @classmethod

@@ -3,6 +3,7 @@ CSV, comparisons, and the JUnit and Markdown summaries for CI."""
 
 from redline.report._comparison import comparison_markdown, render_comparison, shown_endpoints
 from redline.report._csv import series_csv
+from redline.report._files import write_report
 from redline.report._junit import GateCase, threshold_cases, write_junit
 from redline.report._markdown import markdown_summary, write_markdown
 from redline.report._results_json import SCHEMA_VERSION, results_to_dict, write_results
@@ -27,5 +28,6 @@ __all__ = [
     "threshold_cases",
     "write_junit",
     "write_markdown",
+    "write_report",
     "write_results",
 ]

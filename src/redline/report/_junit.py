@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from redline.errors import ReportError
 from redline.load import RunResult
+from redline.report._files import write_report
 
 __all__ = ["GateCase", "junit_xml", "threshold_cases", "write_junit"]
 
@@ -82,9 +82,4 @@ def junit_xml(suite: str, cases: Sequence[GateCase], *, time_s: float) -> str:
 
 def write_junit(path: Path, suite: str, cases: Sequence[GateCase], *, time_s: float) -> None:
     """Write :func:`junit_xml` to ``path``; a ReportError says why when it cannot."""
-    try:
-        path.write_text(junit_xml(suite, cases, time_s=time_s))
-    except OSError as exc:
-        raise ReportError(
-            f"--junit: cannot write {str(path)!r}: {exc.strerror}", hint="choose a writable path"
-        ) from None
+    write_report(path, junit_xml(suite, cases, time_s=time_s), flag="--junit")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from redline.errors import ReportError
 from redline.load import RunResult
+from redline.report._files import write_report
 from redline.report._junit import GateCase
 from redline.report._terminal import format_latency
 
@@ -59,10 +59,4 @@ def markdown_summary(result: RunResult, cases: Sequence[GateCase]) -> str:
 
 def write_markdown(path: Path, result: RunResult, cases: Sequence[GateCase]) -> None:
     """Write :func:`markdown_summary` to ``path``; a ReportError says why when it cannot."""
-    try:
-        path.write_text(markdown_summary(result, cases))
-    except OSError as exc:
-        raise ReportError(
-            f"--markdown: cannot write {str(path)!r}: {exc.strerror}",
-            hint="choose a writable path",
-        ) from None
+    write_report(path, markdown_summary(result, cases), flag="--markdown")

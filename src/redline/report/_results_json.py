@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from redline.diagnose import TestReport
-from redline.errors import ReportError
 from redline.load import RunResult
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
+from redline.report._files import write_report
 
 __all__ = ["SCHEMA_VERSION", "results_to_dict", "write_results"]
 
@@ -95,10 +95,4 @@ def results_to_dict(result: RunResult, analysis: TestReport | None = None) -> di
 
 def write_results(result: RunResult, path: Path, analysis: TestReport | None = None) -> None:
     """Write the results file; a ReportError says why when it cannot be written."""
-    try:
-        path.write_text(json.dumps(results_to_dict(result, analysis), indent=1) + "\n")
-    except OSError as exc:
-        raise ReportError(
-            f"--out: cannot write {str(path)!r}: {exc.strerror}",
-            hint="choose a writable path",
-        ) from None
+    write_report(path, json.dumps(results_to_dict(result, analysis), indent=1) + "\n", flag="--out")
