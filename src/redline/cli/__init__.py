@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from redline.cli._capacity import capacity
 from redline.cli._compare import add_compare_commands
+from redline.cli._diagnose import diagnose
 from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
 from redline.cli._import import import_app
@@ -37,6 +38,7 @@ app.add_typer(import_app)
 add_history_commands(app)
 add_compare_commands(app)
 app.command()(capacity)
+app.command()(diagnose)
 
 
 def _version(value: bool) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from redline.cli._history import PIPE_WIDTH, DbOption, db_path
+from redline.cli._history import PIPE_WIDTH, DbOption, run_document
 from redline.diagnose import (
     USL_MIN_POINTS,
     LoadPoint,
@@ -34,7 +33,6 @@ from redline.diagnose import (
 from redline.errors import ConfigError
 from redline.plan import Comparison, Metric, parse_threshold
 from redline.report import format_latency
-from redline.store import RunStore
 
 __all__ = ["capacity", "parse_growth", "parse_peak", "parse_sla"]
 
@@ -108,7 +106,7 @@ def capacity(
     limit_us = parse_sla(sla) if sla is not None else None
     growth_share = parse_growth(growth) if growth is not None else None
     peak_rps = parse_peak(peak) if peak is not None else None
-    points = load_points(_document(db_path(db), run))
+    points = load_points(run_document(db, run))
     console = Console()
     console = console if console.is_terminal else Console(width=PIPE_WIDTH)
     console.print(_points_table(points))
@@ -119,12 +117,6 @@ def capacity(
         return
     capacity_rps = _print_sla(console, points, fit, limit_us)
     _print_forecast(console, capacity_rps, peak_rps, growth_share)
-
-
-def _document(path: Path, ref: str) -> dict[str, object]:
-    with RunStore.open(path) as store:
-        names = {b.name: b.run_id for b in store.baselines()}
-        return store.get(names.get(ref, ref)).document
 
 
 def _points_table(points: list[LoadPoint]) -> Table:

@@ -13,7 +13,7 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ from redline.load import RunResult
 from redline.report import format_latency, render_stored_run, series_csv, write_report
 from redline.store import RunStore, RunSummary
 
-__all__ = ["DbOption", "add_history_commands", "db_path", "save_run"]
+__all__ = ["DbOption", "add_history_commands", "db_path", "run_document", "save_run"]
 
 #: The environment variable naming the history database.
 DB_ENV = "REDLINE_DB"
@@ -62,6 +62,24 @@ def save_run(
     """Save a finished (or partial) run in the history; return its id."""
     with RunStore.open(db_path(db)) as store:
         return store.save(result, analysis, tags=tags or ())
+
+
+def run_document(db: Path | None, ref: str) -> dict[str, Any]:
+    """The results document of a stored run (id, unique prefix or baseline name) or a file.
+
+    Raises:
+        ConfigError: no such run, or the file is not a results document.
+    """
+    path = Path(ref)
+    if ref.endswith(".json") and path.is_file():
+        try:
+            document: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{ref}: cannot read it as a results file: {exc}") from None
+        return document
+    with RunStore.open(db_path(db)) as store:
+        names = {b.name: b.run_id for b in store.baselines()}
+        return store.get(names.get(ref, ref)).document
 
 
 def _console() -> Console:

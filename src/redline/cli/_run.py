@@ -24,14 +24,17 @@ from redline.cli._history import DbOption, save_run
 from redline.cli._server import ServerCmdOption, ServerPidOption, resource_sampling
 from redline.compare import Comparison, NotComparable
 from redline.diagnose import analyze_run
+from redline.diagnose import diagnose as diagnose_document
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
 from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
 from redline.report import (
     LiveView,
     render_comparison,
+    render_diagnosis,
     render_summary,
     render_test_report,
+    results_to_dict,
     threshold_cases,
     write_junit,
     write_markdown,
@@ -206,6 +209,12 @@ def run(
     ] = None,
     server_pid: ServerPidOption = None,
     server_cmd: ServerCmdOption = None,
+    diagnose: Annotated[
+        bool,
+        typer.Option(
+            "--diagnose", help="Name the bottlenecks when the run ends (see redline diagnose)."
+        ),
+    ] = False,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -252,8 +261,11 @@ def run(
     analysis = analyze_run(result)
     render_summary(result, console)
     render_test_report(analysis, console)
+    diagnosis = diagnose_document(results_to_dict(result, analysis)) if diagnose else None
+    if diagnosis is not None:
+        render_diagnosis(diagnosis, console)
     if out is not None:
-        write_results(result, out, analysis)
+        write_results(result, out, analysis, diagnosis)
         console.print(f"results written to {out}")
     run_id = None
     if not no_save:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["CapacityServer", "capacity_server", "main"]
+__all__ = ["CapacityServer", "capacity_server", "content_length", "main"]
 
 #: How long starting or stopping the server may take.
 READY_TIMEOUT_S = 5.0
@@ -32,7 +32,7 @@ _OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
 
 
-def _content_length(head: bytes) -> int:
+def content_length(head: bytes) -> int:
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
@@ -91,7 +91,7 @@ class CapacityServer:
     ) -> None:
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
-                await reader.readexactly(_content_length(head))  # the body, unread
+                await reader.readexactly(content_length(head))  # the body, unread
                 now = time.monotonic()
                 self.arrivals.append(now)
                 path = head.split(b" ", 2)[1].decode("latin-1")

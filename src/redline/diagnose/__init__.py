@@ -1,9 +1,11 @@
-"""Turning a run into what it means: phase statistics, test-type verdicts, capacity models.
+"""Turning a run into what it means: findings, phase statistics, test-type verdicts, capacity.
 
 :func:`analyze_run` reads a :class:`~redline.load.RunResult` and returns a
 :class:`TestReport`; it prints nothing (``redline.report`` renders it).
 """
 
+from redline.diagnose._diagnosis import Diagnosis, diagnose
+from redline.diagnose._finding import Category, Evidence, Finding, Severity, confidence_label
 from redline.diagnose._forecast import SCALING_ASSUMPTION, Forecast, forecast
 from redline.diagnose._knee import Knee, find_knee
 from redline.diagnose._little import LITTLE_TOLERANCE, LittleCheck, little_check, little_concurrency
@@ -21,11 +23,16 @@ __all__ = [
     "SCALING_ASSUMPTION",
     "USL_MIN_POINTS",
     "BreakingPoint",
+    "Category",
+    "Diagnosis",
+    "Evidence",
+    "Finding",
     "Forecast",
     "Knee",
     "LittleCheck",
     "LoadPoint",
     "PhaseStats",
+    "Severity",
     "SlaAnswer",
     "SlaSource",
     "SoakVerdict",
@@ -35,6 +42,8 @@ __all__ = [
     "Trend",
     "UslFit",
     "analyze_run",
+    "confidence_label",
+    "diagnose",
     "find_knee",
     "fit_usl",
     "fitted_within_sla",

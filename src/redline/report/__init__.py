@@ -4,6 +4,7 @@ CSV, comparisons, and the JUnit and Markdown summaries for CI."""
 from redline.report._comparison import comparison_markdown, render_comparison, shown_endpoints
 from redline.report._csv import series_csv
 from redline.report._files import write_report
+from redline.report._findings import diagnosis_markdown, render_diagnosis
 from redline.report._junit import GateCase, threshold_cases, write_junit
 from redline.report._markdown import markdown_summary, write_markdown
 from redline.report._results_json import SCHEMA_VERSION, results_to_dict, write_results
@@ -16,9 +17,11 @@ __all__ = [
     "GateCase",
     "LiveView",
     "comparison_markdown",
+    "diagnosis_markdown",
     "format_latency",
     "markdown_summary",
     "render_comparison",
+    "render_diagnosis",
     "render_stored_run",
     "render_summary",
     "render_test_report",

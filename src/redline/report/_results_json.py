@@ -9,6 +9,8 @@ schema_version history:
        ``run.id``: the run's id, as ``${run_id}`` in test data.
        ``resources`` (added later in version 2, optional): host and server
        per-second samples and notes (see docs/resources.md); null when not sampled.
+       ``diagnosis`` (added later in version 2, optional): the findings of
+       ``redline run --diagnose`` (see docs/diagnose.md); absent without it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from redline.diagnose import TestReport
+from redline.diagnose import Diagnosis, TestReport
 from redline.load import RunResult
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
 from redline.report._files import write_report
@@ -55,8 +57,10 @@ def _redacted_plan(result: RunResult) -> dict[str, Any]:
     return plan
 
 
-def results_to_dict(result: RunResult, analysis: TestReport | None = None) -> dict[str, Any]:
-    """Everything a run measured, and its analysis when given, as plain JSON-ready data."""
+def results_to_dict(
+    result: RunResult, analysis: TestReport | None = None, diagnosis: Diagnosis | None = None
+) -> dict[str, Any]:
+    """Everything a run measured, and its analysis and diagnosis when given, as JSON-ready data."""
     series = result.series
     elapsed = result.elapsed_s
     return {
@@ -90,9 +94,16 @@ def results_to_dict(result: RunResult, analysis: TestReport | None = None) -> di
         "analysis": analysis.to_dict() if analysis is not None else None,
         "series": series.to_dict(),
         "resources": result.resources.to_dict() if result.resources is not None else None,
+        **({"diagnosis": diagnosis.to_dict()} if diagnosis is not None else {}),
     }
 
 
-def write_results(result: RunResult, path: Path, analysis: TestReport | None = None) -> None:
+def write_results(
+    result: RunResult,
+    path: Path,
+    analysis: TestReport | None = None,
+    diagnosis: Diagnosis | None = None,
+) -> None:
     """Write the results file; a ReportError says why when it cannot be written."""
-    write_report(path, json.dumps(results_to_dict(result, analysis), indent=1) + "\n", flag="--out")
+    document = results_to_dict(result, analysis, diagnosis)
+    write_report(path, json.dumps(document, indent=1) + "\n", flag="--out")

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from redline.load import Progress, RunResult, RunStatus, ThresholdOutcome
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
+from redline.units import format_latency
 
 __all__ = ["LiveView", "endpoint_table", "format_latency", "render_summary"]
 
@@ -19,15 +20,6 @@ SUMMARY_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0
 
 #: Distinct scenario errors listed under the summary.
 MAX_SCRIPT_ERRORS_SHOWN = 5
-
-
-def format_latency(us: float) -> str:
-    """A latency in µs, written with a unit a person reads at a glance."""
-    if us < 1_000:
-        return f"{us:.0f} µs"
-    if us < 1_000_000:
-        return f"{us / 1_000:.2f} ms"
-    return f"{us / 1_000_000:.2f} s"
 
 
 def _errors_by_kind(stats: IntervalStats) -> str:

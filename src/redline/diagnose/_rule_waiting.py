@@ -1,0 +1,211 @@
+"""Waiting, not working: latency rises while the server's CPU stays low.
+
+The server is blocked on something: a downstream it calls (a database, a
+cache, another HTTP service), a lock, or a pool too small for the load. The
+server's own connections, by remote port, name the downstream; when they sit
+flat at a ceiling while the requests in flight grow, the pool in front of it is
+exhausted (:func:`pool_exhaustion`), and Little's law (L = λ × W) sizes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from redline.diagnose._finding import Category, Evidence, Finding, Severity
+from redline.diagnose._pressure import Pressure, pressure_of
+from redline.diagnose._timeline import VUS_UNIT, Second, Timeline, median
+from redline.units import format_latency
+
+__all__ = ["DOWNSTREAMS", "pool_exhaustion", "waiting"]
+
+#: Below this share of its cores (and of one core for the busiest thread) the server is idle.
+IDLE_SHARE = 0.5
+#: Well-known downstream ports: what listens there and the category of waiting on it.
+DOWNSTREAMS: dict[int, tuple[str, Category]] = {
+    5432: ("PostgreSQL", Category.DATABASE),
+    3306: ("MySQL/MariaDB", Category.DATABASE),
+    27017: ("MongoDB", Category.DATABASE),
+    6379: ("Redis", Category.CACHE),
+    11211: ("Memcached", Category.CACHE),
+}
+#: A downstream's connections sit at their ceiling in at least this share of high-load seconds.
+CEILING_SHARE = 0.8
+SOURCE = "server process tree (/proc), at the highest load"
+
+
+def waiting(timeline: Timeline) -> list[Finding]:
+    """The waiting finding: under pressure with the server's CPU low."""
+    pressure = pressure_of(timeline)
+    if pressure is None or not timeline.has_server or not pressure.under_pressure:
+        return []
+    high = pressure.bands.high
+    cpu = median(timeline.server_values(high, "cpu"))
+    thread = median(timeline.server_values(high, "max_thread_cpu"))
+    cores = timeline.server_cores(high)
+    if cpu >= IDLE_SHARE * cores or thread >= IDLE_SHARE:
+        return []
+    if pool_exhaustion(timeline):
+        return []  # the pool finding names the cause more exactly
+    port = _busiest_downstream(high)
+    evidence = [
+        _cpu_evidence(timeline, high),
+        *pressure.evidence(),
+        _switches(timeline, pressure),
+    ]
+    if port is None:
+        return [_inside(evidence, pressure)]
+    name, category = _downstream(port)
+    count = median(_connections(s, port) for s in high)
+    evidence.append(Evidence(f"connections to {name}", f"{count:g}", SOURCE))
+    return [
+        Finding(
+            rule="waiting",
+            category=category,
+            severity=Severity.HIGH,
+            confidence=0.8 if pressure.stepped else 0.6,
+            title=f"Waiting, not working: latency rises while the server's CPU stays at "
+            f"{cpu:.0%} of a core; it waits on {name}",
+            evidence=tuple(evidence),
+            location=f"downstream: {name}",
+            recommendation=f"find where {name} spends the time (its slow calls, and the pool "
+            "in front of it), and make those calls fewer, faster or concurrent",
+            expected_effect="latency falls by the time saved per downstream call",
+        )
+    ]
+
+
+def pool_exhaustion(timeline: Timeline) -> list[Finding]:
+    """Connections to a downstream flat at a ceiling while requests in flight grow."""
+    pressure = pressure_of(timeline)
+    if pressure is None or not pressure.stepped or not pressure.under_pressure:
+        return []
+    high = pressure.bands.high
+    port = _busiest_downstream(high)
+    if port is None:
+        return []
+    ceiling = max(_connections(s, port) for s in timeline.measured)
+    at_ceiling = sum(_connections(s, port) == ceiling for s in high)
+    in_flight = median(s.count * s.mean_us / 1e6 for s in high)
+    if at_ceiling < CEILING_SHARE * len(high) or in_flight < 1.5 * ceiling:
+        return []
+    return [_pool_finding(timeline, pressure, port, (ceiling, at_ceiling), in_flight)]
+
+
+def _pool_finding(
+    timeline: Timeline,
+    pressure: Pressure,
+    port: int,
+    ceiling_and_seconds: tuple[int, int],
+    in_flight: float,
+) -> Finding:
+    ceiling, at_ceiling = ceiling_and_seconds
+    name, _ = _downstream(port)
+    low, high = pressure.bands.low, pressure.bands.high
+    # W: how long one request holds a connection, from the low band where nothing queued.
+    hold_s = median(s.mean_us for s in low) / 1e6
+    level = median(s.load for s in high)
+    # The throughput the load asks for: N / W for VUs (no think time), the rate itself if open.
+    demand_rps = level / hold_s if timeline.unit == VUS_UNIT else level
+    needed = math.ceil(demand_rps * hold_s)
+    served = median(s.count for s in high)
+    return Finding(
+        rule="pool-exhaustion",
+        category=Category.CONCURRENCY,
+        severity=Severity.HIGH,
+        confidence=0.9,
+        title=f"Pool exhausted: connections to {name} stay at {ceiling} while "
+        f"{in_flight:.0f} requests are in flight",
+        evidence=(
+            Evidence(
+                f"connections to {name}",
+                f"at its ceiling of {ceiling} in {at_ceiling} of {len(high)} high-load seconds",
+                SOURCE,
+            ),
+            Evidence(
+                "requests in flight (X × R)",
+                f"{in_flight:.1f} at {served:,.0f} req/s",
+                "per-second latency series, Little's law",
+            ),
+            Evidence(
+                "time per request with no queue (W)",
+                format_latency(hold_s * 1e6),
+                "mean response at the lowest load",
+            ),
+            _cpu_evidence(timeline, high),
+            *pressure.evidence(),
+        ),
+        location=f"the connection pool to {name}",
+        recommendation=f"raise the pool to at least {needed} connections: Little's law "
+        f"L = λ × W = {demand_rps:,.0f} req/s × {format_latency(hold_s * 1e6)} "
+        f"(check that {name} can take them)",
+        expected_effect=f"throughput from {served:,.0f} toward {demand_rps:,.0f} req/s "
+        f"and latency back toward {format_latency(hold_s * 1e6)} at this load",
+    )
+
+
+def _inside(evidence: list[Evidence], pressure: Pressure) -> Finding:
+    served = median(s.count for s in pressure.bands.high)
+    hold_s = median(s.mean_us for s in pressure.bands.low) / 1e6
+    at_once = served * hold_s
+    evidence.append(
+        Evidence(
+            "requests the server works on at once (X × W)",
+            f"{at_once:.1f} ({served:,.0f} req/s × {format_latency(hold_s * 1e6)})",
+            "Little's law on the latency series",
+        )
+    )
+    return Finding(
+        rule="waiting",
+        category=Category.CONCURRENCY,
+        severity=Severity.HIGH,
+        confidence=0.7 if pressure.throughput_flat else 0.55,
+        title="Waiting, not working: latency rises while the server's CPU stays low, and "
+        f"it holds no downstream connections: a lock or a pool of about {at_once:.0f}",
+        evidence=tuple(evidence),
+        location="inside the server: a lock, semaphore, thread or worker pool",
+        recommendation=f"find the limit of about {at_once:.0f} concurrent requests "
+        "(worker/thread count, a semaphore, a lock held across I/O) and raise it",
+        expected_effect="throughput grows with the limit until CPU or a downstream bounds it",
+    )
+
+
+def _cpu_evidence(timeline: Timeline, high: Sequence[Second]) -> Evidence:
+    cpu = median(timeline.server_values(high, "cpu"))
+    thread = median(timeline.server_values(high, "max_thread_cpu"))
+    cores = timeline.server_cores(high)
+    return Evidence(
+        "server CPU", f"{cpu:.2f} of {cores:g} cores; busiest thread {thread:.0%}", SOURCE
+    )
+
+
+def _switches(timeline: Timeline, pressure: Pressure) -> Evidence:
+    low, high = pressure.bands.low, pressure.bands.high
+    per_request = [
+        median(timeline.server_values(band, "voluntary_switches_per_s"))
+        / max(1.0, median(s.count for s in band))
+        for band in (low, high)
+    ]
+    return Evidence(
+        "voluntary context switches per request, low → high load",
+        f"{per_request[0]:.2f} → {per_request[1]:.2f} (threads sleeping on I/O or locks)",
+        "server process tree (/proc/PID/task/*/status)",
+    )
+
+
+def _connections(second: Second, port: int) -> int:
+    by_port = (second.server or {}).get("tcp_outbound_by_remote_port") or {}
+    return int(by_port.get(str(port), 0))
+
+
+def _busiest_downstream(seconds: Sequence[Second]) -> int | None:
+    """The remote port the server holds the most connections to, at high load."""
+    totals: dict[int, int] = {}
+    for s in seconds:
+        for port, count in ((s.server or {}).get("tcp_outbound_by_remote_port") or {}).items():
+            totals[int(port)] = totals.get(int(port), 0) + int(count)
+    return max(totals, key=lambda p: totals[p]) if totals else None
+
+
+def _downstream(port: int) -> tuple[str, Category]:
+    return DOWNSTREAMS.get(port, (f"the service on port {port}", Category.NETWORK))
