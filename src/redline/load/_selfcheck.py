@@ -81,6 +81,8 @@ class LoopLagProbe:
 CPU_SATURATED_SHARE = 0.90
 #: Event-loop lag above which the generator was reading its sockets late.
 LOOP_LAG_LATE_US = 10_000
+#: Open model: send lag above which requests left late (the schedule was not kept).
+SEND_LAG_LATE_US = 10_000
 #: Share of seconds that must show a problem before the run is flagged.
 FLAGGED_SECONDS_SHARE = 0.25
 
@@ -127,6 +129,7 @@ def self_check(per_second: list[GeneratorStats], workers: int) -> SelfCheck:
     cpu_share = cpu / (seconds * workers) if seconds else 0.0
     lags = [g.loop_lag_p99_us for g in per_second]
     late = sum(1 for lag in lags if lag > LOOP_LAG_LATE_US)
+    late_sends = sum(1 for g in per_second if g.send_lag_p99_us > SEND_LAG_LATE_US)
     check = SelfCheck(
         cpu_share=cpu_share,
         loop_lag_p99_us=max(lags, default=0),
@@ -143,5 +146,10 @@ def self_check(per_second: list[GeneratorStats], workers: int) -> SelfCheck:
         check.reasons.append(
             f"the generator's event loop lagged over {LOOP_LAG_LATE_US // 1000} ms "
             f"in {late} of {seconds} seconds"
+        )
+    if seconds and late_sends / seconds > FLAGGED_SECONDS_SHARE:
+        check.reasons.append(
+            f"the generator sent requests over {SEND_LAG_LATE_US // 1000} ms behind schedule "
+            f"(p99 send lag) in {late_sends} of {seconds} seconds"
         )
     return check
