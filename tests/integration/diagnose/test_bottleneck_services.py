@@ -13,6 +13,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,38 @@ def test_diagnose_reads_a_stored_run_again(tmp_path: Path) -> None:
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["findings"][0]["rule"] == "error-onset"
+
+
+def test_a_server_that_exits_mid_run_is_the_first_finding_and_the_run_is_kept(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    server = subprocess.Popen(shlex.split(service("slow", port, "--work-ms", "1")),
+                              stdout=subprocess.PIPE)  # fmt: skip
+    db = tmp_path / "runs.db"
+    try:
+        assert server.stdout is not None and b"slow service" in server.stdout.readline()
+        killer = threading.Timer(4.0, server.terminate)
+        killer.start()
+        run = subprocess.run(
+            [sys.executable, "-m", "redline", "run", f"http://127.0.0.1:{port}/", "--vus", "2",
+             "--duration", "10s", "--quiet", "--db", str(db), "--server-pid", str(server.pid),
+             "--diagnose"],
+            capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
+        )  # fmt: skip
+        killer.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+    assert "saved as run" in run.stdout, run.stderr
+    assert f"The server (process {server.pid}) exited during the run" in run.stdout
+    run_id = run.stdout.rsplit("saved as run ", 1)[1].split()[0]
+    again = subprocess.run(
+        [sys.executable, "-m", "redline", "diagnose", run_id, "--db", str(db), "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    findings = json.loads(again.stdout)["findings"]
+    assert findings[0]["rule"] == "server-exited"
+    assert "error-onset" in [f["rule"] for f in findings]
