@@ -53,13 +53,14 @@ class Service:
         await asyncio.sleep(self.work_s)
         return _OK
 
+    async def open_pool(self) -> None:
+        """Connect the pool before serving: a missing downstream fails at start, not later."""
+        self._pool = asyncio.Queue()
+        for _ in range(self.args.pool):
+            self._pool.put_nowait(await asyncio.open_connection("127.0.0.1", self.args.downstream))
+
     async def pool(self) -> bytes:
-        if self._pool is None:
-            self._pool = asyncio.Queue()
-            for _ in range(self.args.pool):
-                self._pool.put_nowait(
-                    await asyncio.open_connection("127.0.0.1", self.args.downstream)
-                )
+        assert self._pool is not None, "open_pool() runs before serving"
         reader, writer = await self._pool.get()
         try:
             writer.write(_DOWNSTREAM_REQUEST)
@@ -111,6 +112,8 @@ async def _connection(
 
 async def _serve(args: argparse.Namespace) -> None:
     service = Service(args)
+    if args.kind == "pool":
+        await service.open_pool()
     server = await asyncio.start_server(
         lambda r, w: _connection(service, r, w), "127.0.0.1", args.port, backlog=1024
     )
@@ -149,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_serve(args))
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, or the downstream is not there
+        sys.exit(f"error: {args.kind} service: {exc}")
 
 
 if __name__ == "__main__":
