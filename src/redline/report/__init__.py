@@ -5,9 +5,11 @@ from redline.report._comparison import comparison_markdown, render_comparison, s
 from redline.report._csv import series_csv
 from redline.report._files import write_report
 from redline.report._findings import diagnosis_markdown, render_diagnosis
+from redline.report._flamegraph import flamegraph_svg
 from redline.report._junit import GateCase, threshold_cases, write_junit
 from redline.report._markdown import markdown_summary, write_markdown
 from redline.report._results_json import SCHEMA_VERSION, results_to_dict, write_results
+from redline.report._speedscope import speedscope_json
 from redline.report._stored import render_stored_run
 from redline.report._terminal import LiveView, format_latency, render_summary
 from redline.report._test_report import render_test_report
@@ -18,6 +20,7 @@ __all__ = [
     "LiveView",
     "comparison_markdown",
     "diagnosis_markdown",
+    "flamegraph_svg",
     "format_latency",
     "markdown_summary",
     "render_comparison",
@@ -28,6 +31,7 @@ __all__ = [
     "results_to_dict",
     "series_csv",
     "shown_endpoints",
+    "speedscope_json",
     "threshold_cases",
     "write_junit",
     "write_markdown",
