@@ -28,7 +28,7 @@ import typer
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
 from redline.plan import Plan
-from redline.probes import HostProbe, ProcessTreeProbe, process_exists
+from redline.probes import HostProbe, ProcessTreeProbe, host_info, process_exists
 
 __all__ = ["ServerCmdOption", "ServerPidOption", "resource_sampling"]
 
@@ -80,7 +80,7 @@ def _sampler(pid: int | None) -> ResourceSampler:
     probes: dict[str, ResourceProbe] = {"host": HostProbe()}
     if pid is not None:
         probes["server"] = ProcessTreeProbe(pid)
-    return ResourceSampler(probes, server_pid=pid)
+    return ResourceSampler(probes, server_pid=pid, host_info=host_info)
 
 
 def _loopback_target(plan: Plan) -> tuple[str, int]:

@@ -7,13 +7,15 @@ whose source goes away (the server process exits) is dropped with a note; what
 it sampled before is kept.
 
 This module knows nothing of ``/proc``: probes are anything with ``name``,
-``prime()`` and ``sample(elapsed_s)`` (see :class:`ResourceProbe`).
+``prime()`` and ``sample(elapsed_s)`` (see :class:`ResourceProbe`), and the
+run's fixed host figures come from a function the caller passes
+(``redline.probes.host_info``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,7 +49,9 @@ class ResourceSamples:
     """Per-second resource figures of a run, by source ("host", "server"), and notes.
 
     Each sample is a dict with ``second`` (the run's second it covers),
-    ``duration_s`` and the probe's figures.
+    ``duration_s`` and the probe's figures. ``host_info`` is the machine's
+    fixed figures, taken once when sampling starts (empty when not taken, and
+    in results written before it existed).
     """
 
     interval_s: float = DEFAULT_INTERVAL_S
@@ -55,6 +59,7 @@ class ResourceSamples:
     notes: list[str] = field(default_factory=list)
     #: The sampled server's process id, when one was sampled.
     server_pid: int | None = None
+    host_info: dict[str, Any] = field(default_factory=dict)
 
     def of(self, source: str) -> list[dict[str, Any]]:
         """The samples of one source, in order (empty when it was not sampled)."""
@@ -65,6 +70,7 @@ class ResourceSamples:
         return {
             "interval_s": self.interval_s,
             "server_pid": self.server_pid,
+            "host_info": dict(self.host_info),
             "host": self.of("host"),
             "server": self.of("server"),
             "notes": list(self.notes),
@@ -78,6 +84,7 @@ class ResourceSamples:
             samples={k: list(data.get(k) or []) for k in ("host", "server")},
             notes=[str(n) for n in data.get("notes") or []],
             server_pid=data.get("server_pid"),
+            host_info=dict(data.get("host_info") or {}),
         )
 
 
@@ -85,11 +92,14 @@ class ResourceSampler:
     """Samples probes every ``interval_s`` in a thread, from :meth:`start` to :meth:`stop`.
 
     The constructor starts nothing. :meth:`sample_once` is the manual step
-    (tests, benchmarks).
+    (tests, benchmarks). ``host_info`` is called once, when the probes are
+    primed: by then the run has raised its open-files limit, which it reports.
 
     Example::
 
-        sampler = ResourceSampler({"host": HostProbe(), "server": ProcessTreeProbe(pid)})
+        sampler = ResourceSampler(
+            {"host": HostProbe(), "server": ProcessTreeProbe(pid)}, host_info=host_info
+        )
         sampler.start(start_ns)
         ...
         samples = sampler.stop()
@@ -102,10 +112,12 @@ class ResourceSampler:
         interval_s: float = DEFAULT_INTERVAL_S,
         clock: Clock | None = None,
         server_pid: int | None = None,
+        host_info: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         self._probes = dict(probes)
+        self._host_info = host_info
         self._clock = clock or MonotonicClock()
         self._interval_ns = int(interval_s * NS_PER_S)
         self._result = ResourceSamples(interval_s, {n: [] for n in probes}, [], server_pid)
@@ -135,8 +147,10 @@ class ResourceSampler:
         return self._result
 
     def prime(self, now_ns: int) -> None:
-        """Take every probe's first reading at ``now_ns``."""
+        """Take every probe's first reading (and the host's fixed figures) at ``now_ns``."""
         self._last_ns = now_ns
+        if self._host_info is not None:
+            self._result.host_info = dict(self._host_info())
         for name, probe in list(self._probes.items()):
             self._guard(name, probe.prime)
 

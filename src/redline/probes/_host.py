@@ -8,21 +8,30 @@ TIME_WAIT sockets, the usual state of a machine after a load test).
 :class:`HostProbe` keeps the previous reading of each counter, so every
 :meth:`~HostProbe.sample` returns rates over the time since the last one.
 The parsers are pure functions of the files' text, tested on captured copies.
+
+:func:`host_info` is the machine's fixed figures (cores, memory, limits),
+written once per run.
 """
 
 from __future__ import annotations
 
+import os
+import resource
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CpuTimes",
     "HostCounters",
     "HostProbe",
+    "host_info",
     "parse_loadavg",
     "parse_meminfo",
     "parse_net_dev",
     "parse_netstat",
+    "parse_port_range_size",
     "parse_sockstat",
     "parse_stat",
 ]
@@ -212,3 +221,38 @@ def _cpu_shares(then: CpuTimes, now: CpuTimes) -> dict[str, float | int]:
         "cpu_iowait": (now.iowait - then.iowait) / total,
         "cpu_steal": (now.steal - then.steal) / total,
     }
+
+
+def host_info(proc: Path = Path("/proc")) -> dict[str, Any]:
+    """The machine's fixed figures, and the open-files limit of this (the generator's) process.
+
+    Returns:
+        ``cpus`` (``os.cpu_count()``), ``mem_total_bytes``, ``ephemeral_ports``
+        (how many ports ``ip_local_port_range`` holds: the ceiling of
+        connections from one source address to one server), ``somaxconn``
+        (the ceiling of any listen backlog) and ``fd_soft_limit``. A figure
+        whose file cannot be read is None, as is an unlimited ``fd_soft_limit``.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return {
+        "cpus": os.cpu_count(),
+        "mem_total_bytes": _read_figure(proc / "meminfo", lambda t: parse_meminfo(t)["MemTotal"]),
+        "ephemeral_ports": _read_figure(
+            proc / "sys" / "net" / "ipv4" / "ip_local_port_range", parse_port_range_size
+        ),
+        "somaxconn": _read_figure(proc / "sys" / "net" / "core" / "somaxconn", int),
+        "fd_soft_limit": None if soft == resource.RLIM_INFINITY else soft,
+    }
+
+
+def parse_port_range_size(text: str) -> int:
+    """/proc/sys/net/ipv4/ip_local_port_range (``LOW HIGH``, inclusive): how many ports."""
+    low, high = (int(v) for v in text.split())
+    return high - low + 1
+
+
+def _read_figure(path: Path, parse: Callable[[str], int]) -> int | None:
+    try:
+        return parse(path.read_text())
+    except (FileNotFoundError, PermissionError, KeyError):
+        return None  # not mounted (a container without /proc/sys), or no such line

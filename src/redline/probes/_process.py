@@ -1,107 +1,43 @@
 """A process and its descendants (the server under test), from ``/proc``.
 
-:class:`ProcessTreeProbe` finds the tree anew at each sample (a pre-forking
-server may start and stop workers), sums its figures, and returns rates since
-the previous sample. Files a process does not let us read (``io`` and
-``smaps_rollup`` of another user's process) leave their figures out rather
-than failing the sample.
+:class:`ProcessTreeProbe` finds the tree at each sample (a pre-forking server
+may start and stop workers), sums its figures, and returns rates since the
+previous sample, with the busiest single process and thread. One process's
+files are read by :mod:`redline.probes._pid`; its TCP sockets come from
+netlink (:mod:`redline.probes._inet_diag`) or, where that is not possible,
+from the ``/proc/PID/net/tcp`` tables.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from redline.probes._host import parse_meminfo
+from redline.probes import _inet_diag
+from redline.probes._cgroup import CGROUP_ROOT, cgroup_counters, cgroup_dir, cpu_quota_cores
+from redline.probes._pid import (
+    GONE,
+    ProcessCounters,
+    ProcessReading,
+    parse_pid_stat,
+    process_exists,
+    read_process,
+    read_text,
+)
 from redline.probes._tcp import TcpSocket, count_states, read_tcp_tables
 
-__all__ = [
-    "ProcessCounters",
-    "ProcessTreeProbe",
-    "connections_by_port",
-    "parse_limits_nofile",
-    "parse_pid_stat",
-    "parse_proc_io",
-    "parse_smaps_rollup_uss",
-    "process_exists",
-    "tree_of",
-]
+__all__ = ["ProcessTreeProbe", "connections_by_port", "tree_of"]
 
 #: Clock ticks per second of /proc/PID/stat's CPU times.
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-#: The root of the cgroup v2 hierarchy.
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-#: memory.events counters reported (as increments per sample).
-MEMORY_EVENTS = ("low", "high", "max", "oom", "oom_kill")
+
+Tree = dict[int, ProcessReading]
 
 
-@dataclass(frozen=True)
-class PidStat:
-    """What /proc/PID/stat says about one process."""
-
-    state: str
-    ppid: int
-    utime_ticks: int
-    stime_ticks: int
-    threads: int
-
-
-@dataclass(frozen=True)
-class ProcessCounters:
-    """One process's monotonic counters: rates are their differences."""
-
-    utime_ticks: int
-    stime_ticks: int
-    voluntary: int
-    involuntary: int
-    read_bytes: int
-    write_bytes: int
-
-
-def parse_pid_stat(text: str) -> PidStat:
-    """/proc/PID/stat (the command name in parentheses may hold spaces)."""
-    fields = text[text.rindex(")") + 2 :].split()
-    # fields[0] is field 3 of proc(5): state, ppid (4), utime (14), stime (15), threads (20)
-    return PidStat(fields[0], int(fields[1]), int(fields[11]), int(fields[12]), int(fields[17]))
-
-
-def parse_smaps_rollup_uss(text: str) -> int:
-    """/proc/PID/smaps_rollup: the unique set size (every ``Private_*`` figure), in bytes."""
-    values = parse_meminfo(text)
-    return sum(v for k, v in values.items() if k.startswith("Private_"))
-
-
-def parse_proc_io(text: str) -> tuple[int, int]:
-    """/proc/PID/io: bytes read from and written to storage."""
-    values = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        values[name] = int(value)
-    return values.get("read_bytes", 0), values.get("write_bytes", 0)
-
-
-def parse_limits_nofile(text: str) -> int | None:
-    """/proc/PID/limits: the soft limit of open files (None when unlimited)."""
-    for line in text.splitlines():
-        if line.startswith("Max open files"):
-            soft = line[len("Max open files") :].split()[0]
-            return None if soft == "unlimited" else int(soft)
-    return None
-
-
-def process_exists(pid: int, proc: Path = Path("/proc")) -> bool:
-    """True while ``pid`` runs (a zombie has exited)."""
-    try:
-        return parse_pid_stat((proc / str(pid) / "stat").read_text()).state != "Z"
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return False
-
-
-def tree_of(root: int, parents: dict[int, int]) -> list[int]:
+def tree_of(root: int, parents: Mapping[int, int]) -> list[int]:
     """``root`` and its descendants, from each process's parent; root first."""
     children: dict[int, list[int]] = {}
     for pid, ppid in parents.items():
@@ -149,23 +85,41 @@ class ProcessTreeProbe:
         probe = ProcessTreeProbe(1234)
         probe.prime()
         ...  # a second later
-        figures = probe.sample(1.0)  # {"cpu": 0.8, "rss_bytes": ..., ...}
+        figures = probe.sample(1.0)  # {"cpu": 0.8, "max_thread_cpu": 0.7, ...}
+
+    Args:
+        pid: the root of the tree.
+        proc: where procfs is mounted (tests pass a fake tree).
+        cgroup_root: where the cgroup v2 hierarchy is mounted.
+        affinity: the CPUs a pid may run on (``os.sched_getaffinity``).
     """
 
     def __init__(
-        self, pid: int, *, proc: Path = Path("/proc"), cgroup_root: Path = CGROUP_ROOT
+        self,
+        pid: int,
+        *,
+        proc: Path = Path("/proc"),
+        cgroup_root: Path = CGROUP_ROOT,
+        affinity: Callable[[int], set[int]] = os.sched_getaffinity,
     ) -> None:
         self.pid = pid
         self.name = f"server process {pid}"
         self._proc = proc
         self._cgroup_root = cgroup_root
+        self._affinity = affinity
+        #: Every process of the machine seen so far, by pid: its parent.
+        self._parents: dict[int, int] = {}
         self._last: dict[int, ProcessCounters] = {}
+        #: Each thread's CPU ticks at the last reading, by thread id.
+        self._last_threads: dict[int, int] = {}
         self._last_cgroup: dict[str, int] = {}
+        #: Whether netlink can list the tree's sockets; None until first asked.
+        self._netlink: bool | None = None
 
     def prime(self) -> None:
         """Take the first reading: the next sample covers the time from here."""
-        self._last = {pid: c for pid, (c, _) in self._read_tree().items()}
-        self._last_cgroup = self._cgroup_counters()
+        self._remember(self._read_tree())
+        self._last_cgroup = self._cgroup_counters(self._cgroup_dir())
 
     def sample(self, elapsed_s: float) -> dict[str, Any] | None:
         """The tree's figures over the last ``elapsed_s`` seconds; None once the root exited."""
@@ -174,26 +128,33 @@ class ProcessTreeProbe:
         tree = self._read_tree()
         if self.pid not in tree:
             return None
-        figures = self._rates(tree, elapsed_s)
+        per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
+        figures = self._rates(tree, per_s)
+        figures.update(self._busiest(tree, per_s))
         figures.update(self._memory_and_files(tree))
-        sockets = read_tcp_tables(self._proc / str(self.pid) / "net")
-        inodes = {i for _, (_, files) in tree.items() for i in files.socket_inodes}
-        figures.update(connections_by_port(sockets, inodes))
-        figures.update(self._cgroup_rates())
-        self._last = {pid: c for pid, (c, _) in tree.items()}
+        inodes = {i for reading in tree.values() for i in reading.socket_inodes}
+        figures.update(connections_by_port(self._tcp_sockets(inodes), inodes))
+        directory = self._cgroup_dir()
+        try:
+            figures["cores_available"] = self._cores_available(directory)
+        except ProcessLookupError:
+            return None  # the root exited since it was read
+        figures.update(self._cgroup_rates(directory))
+        self._remember(tree)
         return figures
 
-    def _rates(
-        self, tree: dict[int, tuple[ProcessCounters, _Files]], elapsed_s: float
-    ) -> dict[str, Any]:
+    def _remember(self, tree: Tree) -> None:
+        self._last = {pid: reading.counters for pid, reading in tree.items()}
+        self._last_threads = {t.tid: t.ticks for r in tree.values() for t in r.threads}
+
+    def _rates(self, tree: Tree, per_s: float) -> dict[str, Any]:
         zero = ProcessCounters(0, 0, 0, 0, 0, 0)
         deltas = [0, 0, 0, 0, 0, 0]
-        for pid, (now, _) in tree.items():
-            then = self._last.get(pid, zero)
-            for k, (a, b) in enumerate(zip(vars(now).values(), vars(then).values(), strict=True)):
+        for pid, reading in tree.items():
+            now, then = vars(reading.counters).values(), vars(self._last.get(pid, zero)).values()
+            for k, (a, b) in enumerate(zip(now, then, strict=True)):
                 deltas[k] += max(0, a - b)
         user_s, system_s = deltas[0] / CLOCK_TICKS_PER_S, deltas[1] / CLOCK_TICKS_PER_S
-        per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
         return {
             "processes": len(tree),
             "cpu_user_s": user_s,
@@ -205,160 +166,114 @@ class ProcessTreeProbe:
             "write_bytes_per_s": deltas[5] * per_s,
         }
 
-    def _memory_and_files(self, tree: dict[int, tuple[ProcessCounters, _Files]]) -> dict[str, Any]:
-        files = [f for _, f in tree.values()]
-        uss = [f.uss_bytes for f in files]
-        limit = files[0].fd_limit if files else None
+    def _busiest(self, tree: Tree, per_s: float) -> dict[str, Any]:
+        """The busiest process and thread of the tree, as shares of one core.
+
+        A process new to the tree counts from zero, as in ``cpu`` (it started
+        within the sample). A thread is only compared once it has a previous
+        reading, so a thread of a process that joined the tree with CPU time
+        behind it is not counted as if it had spent it all in this sample.
+        """
+        zero = ProcessCounters(0, 0, 0, 0, 0, 0)
+        process_ticks = thread_ticks = 0
+        thread_name, thread_pid = "", None
+        for pid, reading in tree.items():
+            now, then = reading.counters, self._last.get(pid, zero)
+            ticks = now.utime_ticks + now.stime_ticks - then.utime_ticks - then.stime_ticks
+            process_ticks = max(process_ticks, ticks)
+            for t in reading.threads:
+                last = self._last_threads.get(t.tid)
+                if last is None:
+                    continue  # first seen: no previous reading to count from
+                if thread_pid is None or t.ticks - last > thread_ticks:
+                    thread_ticks, thread_name, thread_pid = max(0, t.ticks - last), t.name, pid
         return {
-            "rss_bytes": sum(f.rss_bytes for f in files),
-            "uss_bytes": sum(u for u in uss if u is not None) if None not in uss else None,
-            "threads": sum(f.threads for f in files),
-            "open_fds": sum(f.open_fds for f in files),
-            # The limit is per process: compare it with the busiest process's count.
-            "max_open_fds_per_process": max((f.open_fds for f in files), default=0),
-            "fd_soft_limit": limit,
+            "max_process_cpu": process_ticks / CLOCK_TICKS_PER_S * per_s,
+            "max_thread_cpu": thread_ticks / CLOCK_TICKS_PER_S * per_s,
+            "max_thread_name": thread_name,
+            "max_thread_pid": thread_pid,
         }
 
-    def _read_tree(self) -> dict[int, tuple[ProcessCounters, _Files]]:
-        parents = {}
-        for entry in self._proc.iterdir():
-            if not entry.name.isdigit():
-                continue
+    def _memory_and_files(self, tree: Tree) -> dict[str, Any]:
+        readings = list(tree.values())
+        uss = [r.uss_bytes for r in readings]
+        return {
+            "rss_bytes": sum(r.rss_bytes for r in readings),
+            "uss_bytes": sum(u for u in uss if u is not None) if None not in uss else None,
+            "threads": sum(r.thread_count for r in readings),
+            "open_fds": sum(r.open_fds for r in readings),
+            # The limit is per process: compare it with the busiest process's count.
+            "max_open_fds_per_process": max((r.open_fds for r in readings), default=0),
+            "fd_soft_limit": tree[self.pid].fd_limit,
+        }
+
+    def _read_tree(self) -> Tree:
+        """Every process of the tree, root first.
+
+        Each process's parent is read once, when it is first seen: a parent
+        only changes when it exits, and then its orphans, which point to a
+        pid no longer listed, fall out of the tree. The tree's own processes
+        are read in full anyway, which refreshes their parent every sample.
+        Reading every process's stat each second cost more than the rest of
+        the tree's files on a quiet machine.
+        """
+        listed = {int(name) for name in os.listdir(self._proc) if name.isdigit()}
+        parents = {pid: ppid for pid, ppid in self._parents.items() if pid in listed}
+        for pid in listed - parents.keys():
             try:
-                parents[int(entry.name)] = parse_pid_stat((entry / "stat").read_text()).ppid
-            except (FileNotFoundError, ProcessLookupError):
+                parents[pid] = parse_pid_stat(read_text(f"{self._proc}/{pid}/stat")).ppid
+            except GONE:
                 continue  # exited while we looked
         tree = {}
         for pid in tree_of(self.pid, parents) if self.pid in parents else []:
-            read = _read_process(self._proc / str(pid))
-            if read is not None:
-                tree[pid] = read
+            reading = read_process(f"{self._proc}/{pid}")
+            if reading is not None:
+                tree[pid] = reading
+                parents[pid] = reading.ppid
+        self._parents = parents
         return tree
+
+    def _tcp_sockets(self, inodes: set[int]) -> list[TcpSocket]:
+        """The TCP sockets with these inodes: from netlink when it can, else the tables.
+
+        Netlink answers for our own network namespace only, so it is used when
+        the server shares it (its ``ns/net`` is ours); that is checked once.
+        """
+        if self._netlink is None:
+            self._netlink = self._same_network_namespace()
+        if self._netlink:
+            try:
+                return _inet_diag.tcp_sockets(inodes)
+            except OSError:
+                self._netlink = False  # not permitted here: the tables from now on
+        return [s for s in read_tcp_tables(self._proc / str(self.pid) / "net") if s.inode in inodes]
+
+    def _same_network_namespace(self) -> bool:
+        try:
+            theirs = os.stat(f"{self._proc}/{self.pid}/ns/net").st_ino
+            ours = os.stat(f"{self._proc}/self/ns/net").st_ino
+        except (*GONE, PermissionError):
+            return False
+        return theirs == ours
+
+    def _cores_available(self, directory: Path | None) -> float:
+        """The CPUs the root may run on, lowered to its cgroup's CPU quota when there is one."""
+        cores = float(len(self._affinity(self.pid)))
+        if directory is not None:
+            cores = min(cores, cpu_quota_cores(directory, self._cgroup_root))
+        return cores
 
     def _cgroup_dir(self) -> Path | None:
         try:
-            text = (self._proc / str(self.pid) / "cgroup").read_text()
-        except (FileNotFoundError, ProcessLookupError):
+            text = read_text(f"{self._proc}/{self.pid}/cgroup")
+        except GONE:
             return None
-        for line in text.splitlines():
-            if line.startswith("0::"):
-                path = self._cgroup_root / line[3:].lstrip("/")
-                return path if (path / "cpu.stat").exists() else None
-        return None
+        return cgroup_dir(text, self._cgroup_root)
 
-    def _cgroup_counters(self) -> dict[str, int]:
-        directory = self._cgroup_dir()
-        if directory is None:
-            return {}
-        counters = {}
-        for name, file in (("cpu", "cpu.stat"), ("memory", "memory.events")):
-            try:
-                text = (directory / file).read_text()
-            except (FileNotFoundError, PermissionError):
-                continue
-            for line in text.splitlines():
-                key, _, value = line.partition(" ")
-                if key in ("nr_throttled", "throttled_usec") or key in MEMORY_EVENTS:
-                    counters[f"cgroup_{name}_{key}"] = int(value)
-        return counters
+    def _cgroup_counters(self, directory: Path | None) -> dict[str, int]:
+        return cgroup_counters(directory) if directory is not None else {}
 
-    def _cgroup_rates(self) -> dict[str, int]:
-        now = self._cgroup_counters()
+    def _cgroup_rates(self, directory: Path | None) -> dict[str, int]:
+        now = self._cgroup_counters(directory)
         then, self._last_cgroup = self._last_cgroup, now
         return {k: v - then.get(k, v) for k, v in now.items()}
-
-
-@dataclass(frozen=True)
-class _Files:
-    """A process's gauges (not counters) at one reading."""
-
-    rss_bytes: int
-    uss_bytes: int | None
-    threads: int
-    open_fds: int
-    fd_limit: int | None
-    socket_inodes: frozenset[int]
-
-
-def _read_process(directory: Path) -> tuple[ProcessCounters, _Files] | None:
-    """One process's counters and gauges; None when it exited meanwhile."""
-    try:
-        stat = parse_pid_stat((directory / "stat").read_text())
-        status = _parse_status((directory / "status").read_text())
-        limit = parse_limits_nofile((directory / "limits").read_text())
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    read_bytes, write_bytes = _optional(lambda: parse_proc_io((directory / "io").read_text()))
-    uss = _optional_int(lambda: parse_smaps_rollup_uss((directory / "smaps_rollup").read_text()))
-    fds, inodes = _open_files(directory / "fd")
-    voluntary, involuntary = _context_switches(directory / "task")
-    counters = ProcessCounters(
-        stat.utime_ticks,
-        stat.stime_ticks,
-        voluntary,
-        involuntary,
-        read_bytes,
-        write_bytes,
-    )
-    files = _Files(status.get("VmRSS", 0), uss, stat.threads, fds, limit, inodes)
-    return counters, files
-
-
-def _context_switches(task_dir: Path) -> tuple[int, int]:
-    """Voluntary and involuntary switches of every thread (status shows one thread's only)."""
-    voluntary = involuntary = 0
-    try:
-        tasks = os.listdir(task_dir)
-    except (FileNotFoundError, ProcessLookupError):
-        return 0, 0
-    for task in tasks:
-        try:
-            status = _parse_status((task_dir / task / "status").read_text())
-        except (FileNotFoundError, ProcessLookupError):
-            continue  # the thread ended meanwhile
-        voluntary += status.get("voluntary_ctxt_switches", 0)
-        involuntary += status.get("nonvoluntary_ctxt_switches", 0)
-    return voluntary, involuntary
-
-
-def _parse_status(text: str) -> dict[str, int]:
-    values = {}
-    for line in text.splitlines():
-        name, _, rest = line.partition(":")
-        parts = rest.split()
-        if name in ("VmRSS", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches") and parts:
-            values[name] = int(parts[0]) * (1024 if parts[1:] == ["kB"] else 1)
-    return values
-
-
-def _optional(read: Any) -> tuple[int, int]:
-    try:
-        value: tuple[int, int] = read()
-    except (FileNotFoundError, PermissionError, ProcessLookupError):
-        return 0, 0
-    return value
-
-
-def _optional_int(read: Any) -> int | None:
-    try:
-        value: int = read()
-    except (FileNotFoundError, PermissionError, ProcessLookupError):
-        return None
-    return value
-
-
-def _open_files(fd_dir: Path) -> tuple[int, frozenset[int]]:
-    """How many descriptors are open, and the inodes of those that are sockets."""
-    try:
-        names = os.listdir(fd_dir)
-    except (FileNotFoundError, PermissionError, ProcessLookupError):
-        return 0, frozenset()
-    inodes = set()
-    for name in names:
-        try:
-            link = os.readlink(fd_dir / name)
-        except OSError:
-            continue  # closed meanwhile
-        if link.startswith("socket:["):
-            inodes.add(int(link[8:-1]))
-    return len(names), frozenset(inodes)

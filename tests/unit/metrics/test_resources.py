@@ -92,3 +92,26 @@ def test_constructor_starts_nothing_and_stop_ends_the_thread() -> None:
 def test_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="interval_s must be > 0, got 0"):
         ResourceSampler({}, interval_s=0)
+
+
+def test_host_info_is_taken_once_when_primed_and_round_trips() -> None:
+    calls: list[int] = []
+
+    def info() -> dict[str, int]:
+        calls.append(1)
+        return {"cpus": 2, "somaxconn": 4096}
+
+    sampler = ResourceSampler({"host": CountingProbe("host")}, host_info=info)
+    assert calls == []  # not at construction: the run raises its limits after
+    sampler.prime(0)
+    sampler.sample_once(NS_PER_S)
+    result = sampler.stop()
+    assert calls == [1]
+    assert result.host_info == {"cpus": 2, "somaxconn": 4096}
+    assert result.to_dict()["host_info"] == {"cpus": 2, "somaxconn": 4096}
+    assert ResourceSamples.from_dict(result.to_dict()).host_info == result.host_info
+
+
+def test_results_written_before_host_info_read_as_empty() -> None:
+    old = {"interval_s": 1.0, "server_pid": None, "host": [], "server": [], "notes": []}
+    assert ResourceSamples.from_dict(old).host_info == {}

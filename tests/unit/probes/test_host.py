@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
 from pathlib import Path
 
 import pytest
 
-from redline.probes import HostProbe
+from redline.probes import HostProbe, host_info
 from redline.probes._host import (
     parse_loadavg,
     parse_meminfo,
@@ -98,3 +100,32 @@ def test_host_sample_over_two_seconds_halves_the_rates(tmp_path: Path) -> None:
     probe.prime()
     fake_proc(tmp_path, "after")
     assert probe.sample(2.0)["context_switches_per_s"] == 2500
+
+
+def test_host_info_from_proc_and_our_limit(tmp_path: Path) -> None:
+    (tmp_path / "sys" / "net" / "ipv4").mkdir(parents=True)
+    (tmp_path / "sys" / "net" / "core").mkdir(parents=True)
+    shutil.copy(FIXTURES / "meminfo", tmp_path / "meminfo")
+    (tmp_path / "sys" / "net" / "ipv4" / "ip_local_port_range").write_text("32768\t60999\n")
+    (tmp_path / "sys" / "net" / "core" / "somaxconn").write_text("4096\n")
+    info = host_info(tmp_path)
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert info == {
+        "cpus": os.cpu_count(),
+        "mem_total_bytes": 25276514 * 1024,
+        "ephemeral_ports": 28232,
+        "somaxconn": 4096,
+        "fd_soft_limit": None if soft == resource.RLIM_INFINITY else soft,
+    }
+
+
+def test_host_info_without_proc_sys_leaves_those_figures_none(tmp_path: Path) -> None:
+    info = host_info(tmp_path)
+    assert info["mem_total_bytes"] is None
+    assert info["ephemeral_ports"] is None and info["somaxconn"] is None
+    assert info["cpus"] == os.cpu_count()
+
+
+def test_host_info_of_this_machine() -> None:
+    info = host_info()
+    assert info["ephemeral_ports"] > 0 and info["somaxconn"] > 0 and info["mem_total_bytes"] > 0
