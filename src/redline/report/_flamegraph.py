@@ -4,8 +4,9 @@ Glossary:
     merged frame: a frame on one call path: the stacks that share the same
         frames from the root up to it are drawn as one rectangle (Brendan
         Gregg's flame graph), whichever order the samples came in.
-    weight: samples (py-spy) or microseconds (pyinstrument), as
-        :attr:`StackSamples.unit` says; tooltips show microseconds as ms.
+    weight: samples (py-spy), microseconds (pyinstrument) or bytes (memory
+        profiles), as :attr:`StackSamples.unit` says; tooltips show
+        microseconds as ms and bytes in binary units (KiB, MiB).
 
 The root (``all``, every stack) is at the bottom; each row up is one call
 deeper. A rectangle's width is its share of the total weight, siblings are
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from redline.errors import ConfigError
 from redline.probes._stacks import Frame, StackSamples
+from redline.units import format_bytes
 
 __all__ = ["flamegraph_svg"]
 
@@ -63,6 +65,10 @@ SATURATION = 0.9
 ROOT_NAME = "all"
 #: How a weight is shown for each :attr:`StackSamples.unit`: divide by, then name.
 UNIT_DISPLAY = {"samples": (1.0, "samples"), "us": (1000.0, "ms")}
+#: The unit of memory profiles, whose weights are shown by :func:`format_bytes`.
+BYTES_UNIT = "bytes"
+#: Every unit a flame graph can show.
+UNITS = sorted([*UNIT_DISPLAY, BYTES_UNIT])
 #: Characters XML 1.0 forbids even escaped (C0 controls bar tab, newline and
 #: return; lone surrogates; U+FFFE/U+FFFF): a native frame's name may hold one.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -99,7 +105,8 @@ def flamegraph_svg(samples: StackSamples, *, title: str, width_px: int = 1200) -
     """Draw ``samples`` as a flame graph: a standalone SVG document.
 
     Stacks with a weight of zero or less are ignored. Hovering a rectangle
-    shows ``function (file:line): N samples, P%`` (ms when the unit is ``us``).
+    shows ``function (file:line): N samples, P%`` (ms when the unit is ``us``,
+    KiB or MiB when it is ``bytes``).
 
     Args:
         samples: the stacks, root first, and their weights.
@@ -111,7 +118,7 @@ def flamegraph_svg(samples: StackSamples, *, title: str, width_px: int = 1200) -
 
     Raises:
         ConfigError: ``width_px`` is below :data:`SMALLEST_WIDTH_PX`.
-        ValueError: ``samples.unit`` is neither ``samples`` nor ``us``.
+        ValueError: ``samples.unit`` is not ``samples``, ``us`` or ``bytes``.
 
     Example::
 
@@ -122,8 +129,8 @@ def flamegraph_svg(samples: StackSamples, *, title: str, width_px: int = 1200) -
             f"width_px must be at least {SMALLEST_WIDTH_PX}, got {width_px!r}",
             hint="pass a wider picture",
         )
-    if samples.unit not in UNIT_DISPLAY:
-        raise ValueError(f"unit must be one of {sorted(UNIT_DISPLAY)}, got {samples.unit!r}")
+    if samples.unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, got {samples.unit!r}")
     root = _tree(samples)
     header = _header(title, f"Total: {_amount(root.weight, samples.unit)}", width_px)
     if root.weight <= 0:
@@ -193,7 +200,9 @@ def _count(node: _Node) -> int:
 
 
 def _amount(weight: float, unit: str) -> str:
-    """``weight`` in the unit a reader expects: ``1,234 samples``, ``12.50 ms``."""
+    """``weight`` in the unit a reader expects: ``1,234 samples``, ``12.50 ms``, ``1.5 MiB``."""
+    if unit == BYTES_UNIT:
+        return format_bytes(weight)
     divisor, name = UNIT_DISPLAY[unit]
     value = weight / divisor
     digits = 0 if value.is_integer() else 2

@@ -18,7 +18,7 @@ __all__ = ["speedscope_json"]
 #: The schema every speedscope file names; speedscope recognises the format by it.
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 #: speedscope's weight unit for each :attr:`StackSamples.unit`; "none" is a plain count.
-SPEEDSCOPE_UNITS = {"samples": "none", "us": "microseconds"}
+SPEEDSCOPE_UNITS = {"samples": "none", "us": "microseconds", "bytes": "bytes"}
 
 
 def speedscope_json(samples: StackSamples, *, name: str) -> str:
@@ -37,7 +37,7 @@ def speedscope_json(samples: StackSamples, *, name: str) -> str:
         The JSON text.
 
     Raises:
-        ValueError: ``samples.unit`` is neither ``samples`` nor ``us``.
+        ValueError: ``samples.unit`` is not ``samples``, ``us`` or ``bytes``.
 
     Example::
 

@@ -82,6 +82,14 @@ def test_microseconds_are_shown_as_milliseconds() -> None:
     assert "Total: 2 ms" in _texts(root)
 
 
+def test_bytes_are_shown_in_binary_units() -> None:
+    samples = StackSamples.from_collapsed("main;keep 3145728\nmain 1048576\n", unit="bytes")
+    root = _parse(flamegraph_svg(samples, title="t"))
+    titles = [t.text for t in root.iter(f"{SVG}title")]
+    assert "keep: 3.0 MiB, 75.00%" in titles
+    assert "Total: 4.0 MiB" in _texts(root)
+
+
 def test_function_names_are_escaped() -> None:
     samples = StackSamples()
     samples.add([Frame("<module>", "app.py", 1), Frame("<lambda>", "a&b.py", 2)], 5)
@@ -170,5 +178,7 @@ def test_too_narrow_a_picture_is_refused() -> None:
 
 
 def test_an_unknown_unit_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unit must be one of \['samples', 'us'\], got 'ns'"):
+    with pytest.raises(
+        ValueError, match=r"unit must be one of \['bytes', 'samples', 'us'\], got 'ns'"
+    ):
         flamegraph_svg(StackSamples(unit="ns"), title="t")

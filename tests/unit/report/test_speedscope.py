@@ -26,7 +26,7 @@ def _rebuild(document: dict[str, Any]) -> StackSamples:
         for entry in document["shared"]["frames"]
     ]
     (profile,) = document["profiles"]
-    unit = {"none": "samples", "microseconds": "us"}[profile["unit"]]
+    unit = {"none": "samples", "microseconds": "us", "bytes": "bytes"}[profile["unit"]]
     rebuilt = StackSamples(unit=unit)
     for indices, weight in zip(profile["samples"], profile["weights"], strict=True):
         rebuilt.add([frames[i] for i in indices], weight)
@@ -65,7 +65,9 @@ def test_frames_are_listed_once_and_locations_only_when_known() -> None:
     assert {"name": "hot", "file": "app.py", "line": 5} in frames
 
 
-@pytest.mark.parametrize(("unit", "expected"), [("samples", "none"), ("us", "microseconds")])
+@pytest.mark.parametrize(
+    ("unit", "expected"), [("samples", "none"), ("us", "microseconds"), ("bytes", "bytes")]
+)
 def test_units_map_to_speedscope_units(unit: str, expected: str) -> None:
     samples = StackSamples.from_collapsed("a;b 1.5\n", unit=unit)
     (profile,) = json.loads(speedscope_json(samples, name="p"))["profiles"]
@@ -97,5 +99,7 @@ def test_empty_samples_give_an_empty_profile() -> None:
 
 
 def test_an_unknown_unit_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unit must be one of \['samples', 'us'\], got 'ns'"):
+    with pytest.raises(
+        ValueError, match=r"unit must be one of \['bytes', 'samples', 'us'\], got 'ns'"
+    ):
         speedscope_json(StackSamples(unit="ns"), name="p")
