@@ -7,7 +7,7 @@ RUN = $(PY_UV) run --frozen
 
 env:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(PY_UV) sync --frozen --quiet --compile-bytecode
+	@$(PY_UV) sync --frozen --all-extras --quiet --compile-bytecode
 	@# Compiled once here, so each run does not re-compile every module at start-up
 	@# (where PYTHONDONTWRITEBYTECODE is set, Python would never cache them).
 	@$(RUN) python -m compileall -q src >/dev/null

@@ -6,6 +6,7 @@ The tree::
     ├── ConfigError              bad input: a flag, a plan file, a threshold
     ├── ScopeError               a target outside what the plan allows
     ├── TargetError              the target misbehaved (used where a run cannot go on)
+    │   └── ProfileError         a profiler could not attach to or run the target
     └── ReportError              a results file could not be written or read
 
 Library code raises these; only ``redline.cli`` turns them into messages and
@@ -14,7 +15,14 @@ exit codes. Each carries an optional ``hint``: what to do next.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "RedlineError", "ReportError", "ScopeError", "TargetError"]
+__all__ = [
+    "ConfigError",
+    "ProfileError",
+    "RedlineError",
+    "ReportError",
+    "ScopeError",
+    "TargetError",
+]
 
 
 class RedlineError(Exception):
@@ -44,6 +52,10 @@ class ScopeError(RedlineError):
 
 class TargetError(RedlineError):
     """The target could not be used at all (for example, it never accepted a connection)."""
+
+
+class ProfileError(TargetError):
+    """A profiler could not attach to or run the target (permissions, not Python, gone)."""
 
 
 class ReportError(RedlineError):

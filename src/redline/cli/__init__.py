@@ -20,6 +20,7 @@ from redline.cli._diagnose import diagnose
 from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
 from redline.cli._import import import_app
+from redline.cli._profile import profile
 from redline.cli._run import run
 from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
 from redline.report._results_json import redline_version
@@ -39,6 +40,9 @@ add_history_commands(app)
 add_compare_commands(app)
 app.command()(capacity)
 app.command()(diagnose)
+app.command(
+    context_settings={"allow_interspersed_args": False},
+)(profile)
 
 
 def _version(value: bool) -> None:

@@ -27,11 +27,14 @@ from redline.diagnose import analyze_run
 from redline.diagnose import diagnose as diagnose_document
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus
+from redline.metrics import ResourceSampler
 from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
+from redline.probes import ProfileSchedule, PySpyConfig, steady_windows
 from redline.report import (
     LiveView,
     render_comparison,
     render_diagnosis,
+    render_profiles,
     render_summary,
     render_test_report,
     results_to_dict,
@@ -215,6 +218,13 @@ def run(
             "--diagnose", help="Name the bottlenecks when the run ends (see redline diagnose)."
         ),
     ] = False,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Profile the server with py-spy in each steady window (needs the server).",
+        ),
+    ] = False,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -249,18 +259,28 @@ def run(
     stop = threading.Event()
     _stop_on_signals(stop)
     live = not quiet and console.is_terminal
+    if profile and server_pid is None and server_cmd is None:
+        raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")
     with resource_sampling(
         plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop
     ) as sampler:
+        schedule = _profile_schedule(plan, sampler) if profile else None
+        watchers = (schedule,) if schedule is not None else ()
         if live:
             with LiveView(console) as view:
-                runner = LoadRunner(plan, workers=worker_count, observer=view, sampler=sampler)
+                runner = LoadRunner(
+                    plan, workers=worker_count, observer=view, sampler=sampler, watchers=watchers
+                )
                 result = runner.run(stop)
         else:
-            result = LoadRunner(plan, workers=worker_count, sampler=sampler).run(stop)
+            runner = LoadRunner(plan, workers=worker_count, sampler=sampler, watchers=watchers)
+            result = runner.run(stop)
+        if schedule is not None:
+            result.profiles = [w.to_dict() for w in schedule.stop()]
     analysis = analyze_run(result)
     render_summary(result, console)
     render_test_report(analysis, console)
+    render_profiles(result.profiles, console)
     diagnosis = diagnose_document(results_to_dict(result, analysis)) if diagnose else None
     if diagnosis is not None:
         render_diagnosis(diagnosis, console)
@@ -284,6 +304,14 @@ def run(
     if code is ExitCode.OK and fail_on_regression and gate is not None:
         code = gate_exit_code(gate) or code
     raise typer.Exit(int(code))
+
+
+def _profile_schedule(plan: Plan, sampler: ResourceSampler) -> ProfileSchedule:
+    """py-spy on the sampled server in each steady window of the plan."""
+    windows = steady_windows(plan.phases())
+    if sampler.server_pid is None or not windows:
+        raise ConfigError("--profile: the plan has no steady window of 1 s or more to profile")
+    return ProfileSchedule(sampler.server_pid, windows, PySpyConfig())
 
 
 def _check_gate(

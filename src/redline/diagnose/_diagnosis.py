@@ -15,6 +15,7 @@ from typing import Any
 from redline.diagnose._finding import Finding, ranked
 from redline.diagnose._rule_cpu import cpu_bound
 from redline.diagnose._rule_errors import error_onset
+from redline.diagnose._rule_hotspots import hotspots
 from redline.diagnose._rule_knee import knee
 from redline.diagnose._rule_memory import memory_growth
 from redline.diagnose._rule_run import generator_saturated, server_exited
@@ -33,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     generator_saturated,
     server_exited,
     *LATENCY_RULES,
+    hotspots,
     memory_growth,
     error_onset,
     sockets,

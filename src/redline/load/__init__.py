@@ -5,7 +5,14 @@
 """
 
 from redline.load._judge import WindowVerdict
-from redline.load._runner import LoadRunner, Progress, RunObserver, RunResult, RunStatus
+from redline.load._runner import (
+    LoadRunner,
+    Progress,
+    RunObserver,
+    RunResult,
+    RunStatus,
+    RunWatcher,
+)
 from redline.load._selfcheck import SelfCheck
 from redline.load._thresholds import ThresholdOutcome
 
@@ -14,6 +21,7 @@ __all__ = [
     "LoadRunner",
     "Progress",
     "RunObserver",
+    "RunWatcher",
     "RunResult",
     "RunStatus",
     "SelfCheck",

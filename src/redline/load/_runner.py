@@ -29,7 +29,7 @@ from redline.load._worker import WorkerSpec, worker_main
 from redline.metrics import GeneratorStats, ResourceSampler, ResourceSamples, RunSeries
 from redline.plan import Plan, Threshold
 
-__all__ = ["LoadRunner", "Progress", "RunObserver", "RunResult", "RunStatus"]
+__all__ = ["LoadRunner", "Progress", "RunObserver", "RunResult", "RunStatus", "RunWatcher"]
 
 #: How long workers may take to start (import, build) before the run fails.
 WORKER_START_TIMEOUT_S = 30.0
@@ -69,6 +69,18 @@ class Progress:
     workers: int
 
 
+class RunWatcher(Protocol):
+    """Follows the run's timeline (a profiler): started at its start, stopped at its end."""
+
+    def start(self, start_ns: int) -> None:
+        """The run's synchronized start, on the runner's clock."""
+        ...
+
+    def stop(self) -> object:
+        """The run has ended (also on error or Ctrl-C)."""
+        ...
+
+
 class RunObserver(Protocol):
     """Something that watches a run second by second (the live view)."""
 
@@ -100,6 +112,9 @@ class RunResult:
     run_id: str = ""
     #: Host and server resources sampled during the run, when a sampler was given.
     resources: ResourceSamples | None = None
+    #: CPU profiles of the server, one per steady window (``redline run --profile``),
+    #: as plain dicts (see ``redline.probes.WindowProfile.to_dict``).
+    profiles: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
@@ -128,9 +143,11 @@ class LoadRunner:
         observer: RunObserver | None = None,
         clock: Clock | None = None,
         sampler: ResourceSampler | None = None,
+        watchers: tuple[RunWatcher, ...] = (),
     ) -> None:
         self._plan = plan
         self._sampler = sampler
+        self._watchers = watchers
         self._resources: ResourceSamples | None = None
         # A worker without a VU would have nothing to do: never more workers than VUs.
         self._workers = max(1, min(workers, peak_vus(plan)))
@@ -224,6 +241,8 @@ class LoadRunner:
             pipe.send(("start", start_ns))
         if self._sampler is not None:
             self._sampler.start(start_ns)
+        for watcher in self._watchers:
+            watcher.start(start_ns)
         try:
             status = self._pump(pipes, stop, start_ns)
             elapsed_s = max(0.0, (self._clock.now_ns() - start_ns) / NS_PER_S)
@@ -231,6 +250,8 @@ class LoadRunner:
         finally:
             if self._sampler is not None:
                 self._resources = self._sampler.stop()
+            for watcher in self._watchers:
+                watcher.stop()
         return self._result(started_at, elapsed_s, status)
 
     def _result(self, started_at: datetime, elapsed_s: float, status: RunStatus) -> RunResult:

@@ -128,6 +128,11 @@ class ResourceSampler:
         self._next_second = 0
         self._lock = threading.Lock()
 
+    @property
+    def server_pid(self) -> int | None:
+        """The sampled server's process id, when a server is sampled."""
+        return self._result.server_pid
+
     def start(self, start_ns: int) -> None:
         """Sample from ``start_ns`` (the run's synchronized start) in a background thread."""
         self._start_ns = start_ns

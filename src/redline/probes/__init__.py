@@ -12,6 +12,10 @@ them once a second during a run.
   from ``/proc``, netlink ``sock_diag`` and ``/sys/fs/cgroup``.
 - :func:`host_info`: the machine's fixed figures (cores, memory, ephemeral
   ports, ``somaxconn``, our open-files limit), once per run.
+- CPU profiles of Python programs: :func:`profile_pid` (py-spy, attached),
+  :func:`profile_command` (a program redline starts; py-spy or pyinstrument
+  in-process), :class:`ProfileSchedule` (one profile per steady window of a
+  run), all as :class:`StackSamples`.
 """
 
 from __future__ import annotations
@@ -19,5 +23,30 @@ from __future__ import annotations
 from redline.probes._host import HostProbe, host_info
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
+from redline.probes._profile_command import profile_command
+from redline.probes._profile_schedule import (
+    ProfileSchedule,
+    ProfileWindow,
+    WindowProfile,
+    steady_windows,
+)
+from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
+from redline.probes._stacks import Frame, Hotspot, StackSamples
 
-__all__ = ["HostProbe", "ProcessTreeProbe", "host_info", "process_exists"]
+__all__ = [
+    "CpuProfile",
+    "Frame",
+    "HostProbe",
+    "Hotspot",
+    "ProcessTreeProbe",
+    "ProfileSchedule",
+    "ProfileWindow",
+    "PySpyConfig",
+    "StackSamples",
+    "WindowProfile",
+    "host_info",
+    "process_exists",
+    "profile_command",
+    "profile_pid",
+    "steady_windows",
+]

@@ -11,6 +11,9 @@ schema_version history:
        per-second samples and notes (see docs/resources.md); null when not sampled.
        ``diagnosis`` (added later in version 2, optional): the findings of
        ``redline run --diagnose`` (see docs/diagnose.md); absent without it.
+       ``profiles`` (added later in version 2, optional): the server's CPU
+       profile in each steady window, as collapsed stacks (``redline run
+       --profile``, see docs/profile.md); absent without it.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ def results_to_dict(
         "analysis": analysis.to_dict() if analysis is not None else None,
         "series": series.to_dict(),
         "resources": result.resources.to_dict() if result.resources is not None else None,
+        **({"profiles": result.profiles} if result.profiles else {}),
         **({"diagnosis": diagnosis.to_dict()} if diagnosis is not None else {}),
     }
 

@@ -164,3 +164,23 @@ def test_a_server_that_exits_mid_run_is_the_first_finding_and_the_run_is_kept(
     findings = json.loads(again.stdout)["findings"]
     assert findings[0]["rule"] == "server-exited"
     assert "error-onset" in [f["rule"] for f in findings]
+
+
+def test_profiling_under_load_names_the_hot_function_per_step(tmp_path: Path) -> None:
+    port = free_port()
+    out = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "redline", "run", f"http://127.0.0.1:{port}/", *STEPPED,
+         "--quiet", "--no-save", "--out", str(out), "--server-cmd", service("cpu", port),
+         "--profile", "--diagnose"],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(out.read_text())
+    profiles = document["profiles"]
+    assert [p["name"] for p in profiles] == ["step 1", "step 2", "step 3", "step 4"]
+    assert all("Service.cpu" in p["stacks"].splitlines()[0] for p in profiles)
+    assert all(p["profiler_cpu_s"] > 0 for p in profiles)
+    spot = next(f for f in document["diagnosis"]["findings"] if f["rule"] == "hotspot")
+    assert "in Service.cpu at redline/demo/bottlenecks.py:" in spot["title"]
+    assert "profile of step 4 (16 VUs" in proc.stdout

@@ -1,0 +1,142 @@
+"""``redline profile``: where a Python server spends its CPU, as hotspots and a flame graph.
+
+``--pid PID`` attaches py-spy to a running process; ``-- python app.py`` starts
+the program, profiles it and stops it (``--in-process`` runs it under
+pyinstrument instead, where attaching is not permitted). Writes
+``PREFIX.svg`` (flame graph), ``PREFIX.speedscope.json`` (open it in
+speedscope.app) and ``PREFIX.txt`` (collapsed stacks), and prints the hotspots.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from redline.cli._history import PIPE_WIDTH
+from redline.errors import ConfigError
+from redline.plan import format_duration, parse_duration
+from redline.probes import CpuProfile, PySpyConfig, profile_command, profile_pid
+from redline.report import flamegraph_svg, speedscope_json, write_report
+
+__all__ = ["profile"]
+
+#: ``--duration`` bounds, seconds.
+MIN_DURATION_S, MAX_DURATION_S = 1.0, 24 * 3600.0
+#: ``--top`` bounds.
+MAX_TOP = 200
+
+
+def profile(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="A program to start and profile, after --: -- python app.py"),
+    ] = None,
+    pid: Annotated[int | None, typer.Option(help="Attach to this running process.")] = None,
+    duration: Annotated[str, typer.Option(help="How long to sample (1s..24h).")] = "30s",
+    rate: Annotated[int, typer.Option(help="Samples a second (1..1000).")] = 100,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output prefix: PREFIX.svg, .speedscope.json, .txt")
+    ] = Path("profile"),
+    top: Annotated[int, typer.Option(help="Hotspots to print (1..200).")] = 20,
+    native: Annotated[bool, typer.Option("--native", help="Include C/C++ frames.")] = False,
+    idle: Annotated[bool, typer.Option("--idle", help="Include idle (waiting) threads.")] = False,
+    gil: Annotated[bool, typer.Option("--gil", help="Only samples holding the GIL.")] = False,
+    by_line: Annotated[
+        bool, typer.Option("--by-line", help="One frame per line, not per function.")
+    ] = False,
+    no_subprocesses: Annotated[
+        bool, typer.Option("--no-subprocesses", help="Do not follow child processes.")
+    ] = False,
+    in_process: Annotated[
+        bool, typer.Option("--in-process", help="Run the program under pyinstrument.")
+    ] = False,
+) -> None:
+    """Profile a Python process's CPU: hotspots, a flame graph and a speedscope file."""
+    duration_s = _duration(duration)
+    _check(command, pid, top, in_process, out)
+    config = PySpyConfig(rate_hz=rate, native=native, idle=idle, gil=gil,
+                         subprocesses=not no_subprocesses, by_line=by_line)  # fmt: skip
+    console = Console()
+    console = console if console.is_terminal else Console(width=PIPE_WIDTH)
+    console.print(f"profiling for {format_duration(duration_s)} ...", highlight=False)
+    stop = threading.Event()
+    try:
+        if pid is not None:
+            result = profile_pid(pid, duration_s, config, stop=stop)
+        else:
+            result = profile_command(command or [], duration_s, config,
+                                     in_process=in_process, stop=stop)  # fmt: skip
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    _write(out, result)
+    _print(console, result, top, out)
+
+
+def _duration(text: str) -> float:
+    seconds = parse_duration(text, field="--duration")
+    if not MIN_DURATION_S <= seconds <= MAX_DURATION_S:
+        raise ConfigError(f"--duration: {text!r} is out of range; allowed 1s..24h")
+    return seconds
+
+
+def _check(
+    command: list[str] | None, pid: int | None, top: int, in_process: bool, out: Path
+) -> None:
+    """Refuse what cannot work before anything is started."""
+    if (pid is None) == (not command):
+        raise ConfigError(
+            "profile: give --pid PID or a program after -- (e.g. -- python app.py), not both"
+        )
+    if in_process and pid is not None:
+        raise ConfigError("--in-process: runs a program redline starts; it cannot take --pid")
+    if not 1 <= top <= MAX_TOP:
+        raise ConfigError(f"--top: {top!r} is out of range; allowed 1..{MAX_TOP}")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(f"--out: {str(folder)!r} is not a writable folder")
+
+
+def _write(out: Path, result: CpuProfile) -> None:
+    title = f"CPU profile ({result.method}, {format_duration(round(result.duration_s))})"
+    paths = _paths(out)
+    write_report(paths["svg"], flamegraph_svg(result.samples, title=title), flag="--out")
+    write_report(paths["speedscope"], speedscope_json(result.samples, name=title), flag="--out")
+    write_report(paths["stacks"], result.samples.to_collapsed(), flag="--out")
+
+
+def _paths(out: Path) -> dict[str, Path]:
+    return {
+        "svg": out.with_name(out.name + ".svg"),
+        "speedscope": out.with_name(out.name + ".speedscope.json"),
+        "stacks": out.with_name(out.name + ".txt"),
+    }
+
+
+def _print(console: Console, result: CpuProfile, top: int, out: Path) -> None:
+    samples = result.samples
+    whole = "PARTIAL" if result.partial else "complete"
+    amount = (
+        f"{samples.total:,.0f} samples"
+        if samples.unit == "samples"
+        else (f"{samples.total / 1e6:,.2f} s sampled")
+    )
+    console.print(f"method: {result.method}; {amount}; {whole}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+    table = Table(title=f"hotspots (top {top}, by self time)", title_justify="left")
+    for header, justify in (("#", "right"), ("function", "left"), ("file:line", "left"),
+                            ("self", "right"), ("total", "right")):  # fmt: skip
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for rank, spot in enumerate(samples.hotspots(top), 1):
+        table.add_row(str(rank), spot.frame.function, spot.frame.short_location,
+                      f"{spot.self_share:.1%}", f"{spot.total_share:.1%}")  # fmt: skip
+    console.print(table)
+    for path in _paths(out).values():
+        console.print(f"written: {path}", highlight=False)

@@ -1,0 +1,130 @@
+"""Profile a program redline starts: ``redline profile -- python app.py``.
+
+Two ways, both ending the program by its PID when the duration is over:
+
+- **py-spy** (the default): start the program, attach py-spy to it;
+- **in-process** (pyinstrument): run the program under
+  :mod:`redline.probes._inprocess`, which writes the profile when the program
+  is stopped with SIGTERM. For where attaching is not permitted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from redline.errors import ConfigError, ProfileError
+from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
+from redline.probes._stacks import StackSamples
+
+__all__ = ["profile_command", "python_target"]
+
+#: How long a stopped program may take to exit before it is killed.
+STOP_GRACE_S = 5.0
+#: How often the wait looks at the program and the stop request.
+POLL_S = 0.05
+
+
+def python_target(command: list[str]) -> list[str]:
+    """The program and arguments of ``python [options] app.py|-m mod ...``, for the in-process path.
+
+    Raises:
+        ConfigError: the command does not start with a Python interpreter.
+    """
+    if not command or not Path(command[0]).name.startswith("python"):
+        raise ConfigError(
+            f"--in-process: {' '.join(command)!r} is not a Python command; "
+            "allowed: python app.py ... or python -m module ..."
+        )
+    rest = command[1:]
+    while rest and rest[0].startswith("-") and rest[0] != "-m":
+        rest = rest[1:]  # interpreter options (-u, -X dev) do not apply in-process
+    if not rest:
+        raise ConfigError(f"--in-process: {' '.join(command)!r} names no program to run")
+    return rest
+
+
+def profile_command(
+    command: list[str],
+    duration_s: float,
+    config: PySpyConfig,
+    *,
+    in_process: bool = False,
+    stop: threading.Event | None = None,
+) -> CpuProfile:
+    """Start ``command``, profile it for ``duration_s`` (or until it exits), then stop it.
+
+    Raises:
+        ConfigError: the command cannot be started.
+        ProfileError: py-spy could not attach, or the in-process profile was not written.
+    """
+    if in_process:
+        return _in_process(python_target(command), duration_s, config, stop)
+    proc = _start(command)
+    try:
+        return profile_pid(proc.pid, duration_s, config, stop=stop)
+    finally:
+        _stop(proc)
+
+
+def _in_process(
+    target: list[str], duration_s: float, config: PySpyConfig, stop: threading.Event | None
+) -> CpuProfile:
+    with tempfile.TemporaryDirectory(prefix="redline-profile-") as scratch:
+        out = Path(scratch) / "stacks.txt"
+        interval_ms = 1000 / config.rate_hz
+        runner = [sys.executable, "-m", "redline.probes._inprocess", "--out", str(out),
+                  "--interval-ms", f"{interval_ms:g}", "--", *target]  # fmt: skip
+        started = time.monotonic()
+        proc = _start(runner)
+        exited = _wait(proc, duration_s, stop)
+        _stop(proc)
+        if not out.exists():
+            raise ProfileError(
+                f"the in-process profile of {' '.join(target)!r} was not written "
+                f"(exit code {proc.returncode})",
+                hint="run the program alone to see why it fails",
+            )
+        samples = StackSamples.from_collapsed(out.read_text(), unit="us")
+    notes = ["the program exited during profiling"] if exited else []
+    interrupted = stop is not None and stop.is_set()
+    notes += ["profiling was stopped early"] if interrupted else []
+    return CpuProfile(samples, "pyinstrument", time.monotonic() - started,
+                      partial=exited or interrupted, notes=notes)  # fmt: skip
+
+
+def _start(command: list[str]) -> subprocess.Popen[bytes]:
+    try:
+        # Its own process group: a Ctrl-C meant for redline does not reach it first.
+        return subprocess.Popen(command, start_new_session=True)
+    except OSError as exc:
+        raise ConfigError(f"command {' '.join(command)!r} cannot start: {exc.strerror}") from None
+
+
+def _wait(proc: subprocess.Popen[bytes], duration_s: float, stop: threading.Event | None) -> bool:
+    """Wait out the duration; True when the program exited before it."""
+    deadline = time.monotonic() + duration_s
+    waiter = stop or threading.Event()
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return True
+        if waiter.wait(POLL_S):
+            return False
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after the grace period; by PID, the program only."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()

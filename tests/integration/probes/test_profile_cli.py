@@ -1,0 +1,144 @@
+"""``redline profile``: py-spy attached to a running program, and the in-process path.
+
+The programs are written for the test: one spends most of its time in a known
+function, which must top the hotspots with its file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+#: Bound for one profile command, start-up included.
+COMMAND_TIMEOUT_S = 90
+
+HOT_PROGRAM = textwrap.dedent(
+    """\
+    import math, time
+
+    def render_invoice(n):
+        total = 0.0
+        for i in range(n):
+            total += math.sqrt(i) * 1.0001
+        return total
+
+    def idle():
+        time.sleep(0.0002)
+
+    end = time.monotonic() + {seconds}
+    while time.monotonic() < end:
+        render_invoice(20000)
+        idle()
+    """
+)
+
+
+def program(tmp_path: Path, seconds: float = 30) -> Path:
+    path = tmp_path / "billing.py"
+    path.write_text(HOT_PROGRAM.format(seconds=seconds))
+    return path
+
+
+def redline(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "redline", "profile", *args],
+        capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False,
+    )  # fmt: skip
+
+
+def first_hotspot(stdout: str) -> list[str]:
+    """The first row of the hotspot table: rank, function, file:line, self, total."""
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if cells and cells[0] == "1":
+            return cells
+    raise AssertionError(f"no hotspot table in:\n{stdout}")
+
+
+def check_outputs(prefix: Path) -> None:
+    svg = prefix.with_name(prefix.name + ".svg").read_text()
+    assert "render_invoice" in svg
+    ET.fromstring(svg)
+    speedscope = json.loads(prefix.with_name(prefix.name + ".speedscope.json").read_text())
+    assert any(f["name"] == "render_invoice" for f in speedscope["shared"]["frames"])
+    assert "render_invoice" in prefix.with_name(prefix.name + ".txt").read_text()
+
+
+def test_py_spy_attached_to_a_running_program_finds_its_hot_function(tmp_path: Path) -> None:
+    script = program(tmp_path)
+    target = subprocess.Popen([sys.executable, str(script)])
+    try:
+        time.sleep(0.5)
+        out = tmp_path / "prof"
+        proc = redline("--pid", str(target.pid), "--duration", "3s", "--out", str(out))
+    finally:
+        target.terminate()
+        target.wait(timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert "method: py-spy" in proc.stdout and "complete" in proc.stdout
+    rank, function, location, *_ = first_hotspot(proc.stdout)
+    assert (function, location) == ("render_invoice", f"{script}:3")
+    check_outputs(out)
+
+
+def test_in_process_profile_of_a_started_program_finds_it_too(tmp_path: Path) -> None:
+    script = program(tmp_path)
+    out = tmp_path / "prof"
+    proc = redline("--duration", "3s", "--in-process", "--out", str(out), "--",
+                   sys.executable, str(script))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "method: pyinstrument" in proc.stdout
+    _, function, location, *_ = first_hotspot(proc.stdout)
+    assert (function, location) == ("render_invoice", f"{script}:3")
+    check_outputs(out)
+
+
+def test_a_program_that_exits_early_gives_a_partial_profile(tmp_path: Path) -> None:
+    script = program(tmp_path, seconds=1.5)
+    out = tmp_path / "prof"
+    proc = redline("--duration", "10s", "--out", str(out), "--", sys.executable, str(script))
+    assert proc.returncode == 0, proc.stderr
+    assert "PARTIAL" in proc.stdout
+    assert "exited during profiling" in proc.stdout
+    check_outputs(out)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pid", "999999"], "error: --pid: no process 999999 is running"),
+        (["--duration", "0s", "--pid", "1"], "error: --duration: '0s' is out of range"),
+        (["--rate", "5000", "--pid", "1"], "error: --rate: 5000 samples a second is out of range"),
+        ([], "error: profile: give --pid PID or a program after --"),
+        (
+            ["--out", "/nonexistent/dir/p", "--pid", "1"],
+            "error: --out: '/nonexistent/dir' is not a writable folder",
+        ),
+        (["--in-process", "--", "sleep", "5"], "error: --in-process: 'sleep 5' is not a Python"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    proc = redline(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(message), proc.stderr
+
+
+def test_a_process_that_is_not_python_is_refused_with_a_hint() -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        proc = redline("--pid", str(sleeper.pid), "--duration", "2s")
+    finally:
+        sleeper.terminate()
+        sleeper.wait(timeout=10)
+    assert proc.returncode == 3
+    assert proc.stderr.startswith(
+        f"error: --pid {sleeper.pid}: process {sleeper.pid} is not a Python process"
+    )
+    assert "hint:" in proc.stderr
