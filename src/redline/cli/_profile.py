@@ -19,10 +19,17 @@ from rich.console import Console
 from rich.table import Table
 
 from redline.cli._history import PIPE_WIDTH
+from redline.cli._run import stop_on_signals
 from redline.errors import ConfigError
 from redline.plan import format_duration, parse_duration
-from redline.probes import CpuProfile, PySpyConfig, profile_command, profile_pid
-from redline.report import flamegraph_svg, speedscope_json, write_report
+from redline.probes import (
+    CpuProfile,
+    PySpyConfig,
+    profile_command,
+    profile_memory_command,
+    profile_pid,
+)
+from redline.report import flamegraph_svg, render_memory_profile, speedscope_json, write_report
 
 __all__ = ["profile"]
 
@@ -56,27 +63,61 @@ def profile(
     in_process: Annotated[
         bool, typer.Option("--in-process", help="Run the program under pyinstrument.")
     ] = False,
+    memory: Annotated[
+        bool, typer.Option("--memory", help="Profile memory (memray) instead of CPU.")
+    ] = False,
+    tracemalloc: Annotated[
+        bool,
+        typer.Option("--tracemalloc", help="With --memory: growth by line too (slower)."),
+    ] = False,
 ) -> None:
-    """Profile a Python process's CPU: hotspots, a flame graph and a speedscope file."""
+    """Profile a Python process: CPU hotspots (or memory), a flame graph, a speedscope file."""
     duration_s = _duration(duration)
     _check(command, pid, top, in_process, out)
-    config = PySpyConfig(rate_hz=rate, native=native, idle=idle, gil=gil,
-                         subprocesses=not no_subprocesses, by_line=by_line)  # fmt: skip
+    if memory and (pid is not None or in_process):
+        raise ConfigError("--memory: runs a program redline starts: -- python app.py only")
     console = Console()
     console = console if console.is_terminal else Console(width=PIPE_WIDTH)
-    console.print(f"profiling for {format_duration(duration_s)} ...", highlight=False)
+    what = "memory" if memory else "CPU"
+    console.print(f"profiling {what} for {format_duration(duration_s)} ...", highlight=False)
     stop = threading.Event()
-    try:
-        if pid is not None:
-            result = profile_pid(pid, duration_s, config, stop=stop)
-        else:
-            result = profile_command(command or [], duration_s, config,
-                                     in_process=in_process, stop=stop)  # fmt: skip
-    except KeyboardInterrupt:
-        stop.set()
-        raise
+    stop_on_signals(stop)  # Ctrl-C ends the profile early; what was sampled is written
+    if memory:
+        _memory(command or [], duration_s, stop, tracemalloc=tracemalloc, out=out, top=top,
+                console=console)  # fmt: skip
+        return
+    config = PySpyConfig(rate_hz=rate, native=native, idle=idle, gil=gil,
+                         subprocesses=not no_subprocesses, by_line=by_line)  # fmt: skip
+    if pid is not None:
+        result = profile_pid(pid, duration_s, config, stop=stop)
+    else:
+        result = profile_command(command or [], duration_s, config,
+                                 in_process=in_process, stop=stop)  # fmt: skip
     _write(out, result)
     _print(console, result, top, out)
+
+
+def _memory(
+    command: list[str],
+    duration_s: float,
+    stop: threading.Event,
+    *,
+    tracemalloc: bool,
+    out: Path,
+    top: int,
+    console: Console,
+) -> None:
+    result = profile_memory_command(command, duration_s, stop=stop, use_tracemalloc=tracemalloc)
+    paths = _paths(out)
+    title = f"memory not freed ({result.method}, {format_duration(round(result.duration_s))})"
+    write_report(paths["svg"], flamegraph_svg(result.not_freed, title=title), flag="--out")
+    write_report(paths["stacks"], result.not_freed.to_collapsed(), flag="--out")
+    peak = result.at_peak if result.at_peak.stacks else result.not_freed
+    write_report(paths["speedscope"], speedscope_json(peak, name="memory at the peak"),
+                 flag="--out")  # fmt: skip
+    render_memory_profile(result, console, top=top)
+    for path in paths.values():
+        console.print(f"written: {path}", highlight=False)
 
 
 def _duration(text: str) -> float:

@@ -44,7 +44,7 @@ from redline.report import (
     write_results,
 )
 
-__all__ = ["run"]
+__all__ = ["run", "stop_on_signals"]
 
 
 def _parse_headers(headers: list[str]) -> dict[str, str]:
@@ -90,7 +90,7 @@ def _default_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def stop_on_signals(stop: threading.Event) -> None:
     def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C: leave now
@@ -257,7 +257,7 @@ def run(
     _check_gate(db, baseline, fail_on_regression, no_save)
     worker_count = workers or plan.workers or _default_workers()
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     live = not quiet and console.is_terminal
     if profile and server_pid is None and server_cmd is None:
         raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")

@@ -15,12 +15,14 @@ them once a second during a run.
 - CPU profiles of Python programs: :func:`profile_pid` (py-spy, attached),
   :func:`profile_command` (a program redline starts; py-spy or pyinstrument
   in-process), :class:`ProfileSchedule` (one profile per steady window of a
-  run), all as :class:`StackSamples`.
+  run), all as :class:`StackSamples`; :func:`profile_memory_command` (memray
+  and tracemalloc in the program: :class:`MemoryProfile`).
 """
 
 from __future__ import annotations
 
 from redline.probes._host import HostProbe, host_info
+from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
 from redline.probes._profile_command import profile_command
@@ -37,6 +39,7 @@ __all__ = [
     "CpuProfile",
     "Frame",
     "HostProbe",
+    "MemoryProfile",
     "Hotspot",
     "ProcessTreeProbe",
     "ProfileSchedule",
@@ -47,6 +50,7 @@ __all__ = [
     "host_info",
     "process_exists",
     "profile_command",
+    "profile_memory_command",
     "profile_pid",
     "steady_windows",
 ]

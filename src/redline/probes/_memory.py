@@ -46,8 +46,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from redline.errors import ConfigError, ProfileError
-from redline.probes import _memory_runner as runner
-from redline.probes._profile_command import _start, _wait, python_target
+from redline.probes import _memory_files as runner
+from redline.probes._profile_command import python_target, start_program, wait_program
 from redline.probes._stacks import Frame, StackSamples
 
 __all__ = [
@@ -181,7 +181,7 @@ def own_frames(frames: Sequence[Frame]) -> list[Frame]:
     runner frames and is kept whole. memray's frames go.
     """
     kept = [f for f in frames if not _is_memray(f.file)]
-    ours = [i for i, f in enumerate(kept) if f.file == runner.__file__]
+    ours = [i for i, f in enumerate(kept) if f.file == runner.runner_file()]
     if not ours:
         return kept
     start = ours[-1] + 1
@@ -404,7 +404,7 @@ def _runner_command(
 ) -> list[str]:
     flags = [*([] if use_memray else ["--no-memray"]),
              *([] if use_tracemalloc else ["--no-tracemalloc"])]  # fmt: skip
-    return [sys.executable, "-m", runner.__name__, "--out-dir", str(folder),
+    return [sys.executable, "-m", runner.RUNNER_MODULE, "--out-dir", str(folder),
             "--snapshot-every-s", f"{snapshot_every_s:g}", *flags, "--", *target]  # fmt: skip
 
 
@@ -474,16 +474,16 @@ def profile_memory_command(
         profile.not_freed.hotspots(10)
     """
     _check(duration_s, snapshot_every_s, use_memray, use_tracemalloc)
-    target = python_target(command)
+    target = python_target(command, flag="--memory")
     with _folder(out_dir) as folder:
         runner_command = _runner_command(
             folder, target, snapshot_every_s, use_memray, use_tracemalloc
         )
         summary = folder / runner.SUMMARY_NAME
         summary.unlink(missing_ok=True)  # a summary of an earlier run in out_dir is not this one
-        proc = _start(runner_command)
+        proc = start_program(runner_command)
         try:
-            exited = _wait(proc, duration_s, stop)
+            exited = wait_program(proc, duration_s, stop)
         finally:  # also on Ctrl-C: the runner is in a session of its own and never sees it
             _stop_runner(proc, summary)
         if not summary.exists():

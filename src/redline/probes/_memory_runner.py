@@ -58,7 +58,6 @@ program's stacks; ``tracemalloc.own_bytes`` says how much it was at the end.
 from __future__ import annotations
 
 import argparse
-import enum
 import gc
 import json
 import os
@@ -77,6 +76,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from redline.probes._memory_files import (
+    DEFAULT_SNAPSHOT_EVERY_S,
+    MEMRAY_NAME,
+    MS_PER_S,
+    RUNPY_FILES,
+    SAMPLER_THREAD_NAME,
+    SCHEMA_VERSION,
+    SUMMARY_NAME,
+    Ending,
+)
+
 __all__ = [
     "Ending",
     "GcMeter",
@@ -89,45 +99,18 @@ __all__ = [
     "rss_bytes",
 ]
 
-#: The version of ``summary.json``; its history is in the comment above the imports.
-SCHEMA_VERSION = 1
-#: The summary's name in the output folder.
-SUMMARY_NAME = "summary.json"
-#: memray's capture's name in the output folder.
-MEMRAY_NAME = "memray.bin"
 #: Frames tracemalloc keeps per allocation (the innermost ones).
 TRACEMALLOC_FRAMES = 25
-#: Default interval of the time series, and when the baseline snapshot is taken.
-DEFAULT_SNAPSHOT_EVERY_S = 1.0
 #: How many lines ``top_growth`` keeps.
 TOP_LINES = 50
 #: How many stacks ``live_at_end`` keeps (the heaviest).
 TOP_STACKS = 1000
 #: Collector generations (``gc.get_count()`` has one figure per generation).
 GENERATIONS = 3
-#: The name of the sampler's thread; the reader leaves its allocations out of memray's stacks.
-SAMPLER_THREAD_NAME = "redline-heap"
-#: Milliseconds in a second.
-MS_PER_S = 1000
-#: Where runpy's frames come from (frozen in 3.11+, else the stdlib's file).
-RUNPY_FILES = ("<frozen runpy>", runpy.__file__ or "<frozen runpy>")
 #: Folders of code that is not the program's own: the standard library and site-packages.
 LIBRARY_DIRS = tuple(
     sorted({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")})
 )
-
-
-class Ending(enum.Enum):
-    """How the program ended."""
-
-    #: It ran to its end.
-    RETURNED = "returned"
-    #: It called ``sys.exit`` (or raised ``SystemExit``).
-    EXITED = "exited"
-    #: SIGTERM or SIGINT stopped it (the end of the duration, or Ctrl-C).
-    STOPPED = "stopped"
-    #: It raised an exception; the traceback was printed to stderr.
-    FAILED = "failed"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from redline.errors import ConfigError, ProfileError
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
 from redline.probes._stacks import StackSamples
 
-__all__ = ["profile_command", "python_target"]
+__all__ = ["profile_command", "python_target", "start_program", "stop_program", "wait_program"]
 
 #: How long a stopped program may take to exit before it is killed.
 STOP_GRACE_S = 5.0
@@ -31,7 +31,7 @@ STOP_GRACE_S = 5.0
 POLL_S = 0.05
 
 
-def python_target(command: list[str]) -> list[str]:
+def python_target(command: list[str], *, flag: str = "--in-process") -> list[str]:
     """The program and arguments of ``python [options] app.py|-m mod ...``, for the in-process path.
 
     Raises:
@@ -39,14 +39,14 @@ def python_target(command: list[str]) -> list[str]:
     """
     if not command or not Path(command[0]).name.startswith("python"):
         raise ConfigError(
-            f"--in-process: {' '.join(command)!r} is not a Python command; "
+            f"{flag}: {' '.join(command)!r} is not a Python command; "
             "allowed: python app.py ... or python -m module ..."
         )
     rest = command[1:]
     while rest and rest[0].startswith("-") and rest[0] != "-m":
         rest = rest[1:]  # interpreter options (-u, -X dev) do not apply in-process
     if not rest:
-        raise ConfigError(f"--in-process: {' '.join(command)!r} names no program to run")
+        raise ConfigError(f"{flag}: {' '.join(command)!r} names no program to run")
     return rest
 
 
@@ -66,11 +66,11 @@ def profile_command(
     """
     if in_process:
         return _in_process(python_target(command), duration_s, config, stop)
-    proc = _start(command)
+    proc = start_program(command)
     try:
         return profile_pid(proc.pid, duration_s, config, stop=stop)
     finally:
-        _stop(proc)
+        stop_program(proc)
 
 
 def _in_process(
@@ -82,9 +82,9 @@ def _in_process(
         runner = [sys.executable, "-m", "redline.probes._inprocess", "--out", str(out),
                   "--interval-ms", f"{interval_ms:g}", "--", *target]  # fmt: skip
         started = time.monotonic()
-        proc = _start(runner)
-        exited = _wait(proc, duration_s, stop)
-        _stop(proc)
+        proc = start_program(runner)
+        exited = wait_program(proc, duration_s, stop)
+        stop_program(proc)
         if not out.exists():
             raise ProfileError(
                 f"the in-process profile of {' '.join(target)!r} was not written "
@@ -99,7 +99,7 @@ def _in_process(
                       partial=exited or interrupted, notes=notes)  # fmt: skip
 
 
-def _start(command: list[str]) -> subprocess.Popen[bytes]:
+def start_program(command: list[str]) -> subprocess.Popen[bytes]:
     try:
         # Its own process group: a Ctrl-C meant for redline does not reach it first.
         return subprocess.Popen(command, start_new_session=True)
@@ -107,7 +107,9 @@ def _start(command: list[str]) -> subprocess.Popen[bytes]:
         raise ConfigError(f"command {' '.join(command)!r} cannot start: {exc.strerror}") from None
 
 
-def _wait(proc: subprocess.Popen[bytes], duration_s: float, stop: threading.Event | None) -> bool:
+def wait_program(
+    proc: subprocess.Popen[bytes], duration_s: float, stop: threading.Event | None
+) -> bool:
     """Wait out the duration; True when the program exited before it."""
     deadline = time.monotonic() + duration_s
     waiter = stop or threading.Event()
@@ -119,12 +121,12 @@ def _wait(proc: subprocess.Popen[bytes], duration_s: float, stop: threading.Even
     return False
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL after the grace period; by PID, the program only."""
+def stop_program(proc: subprocess.Popen[bytes], *, grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``; by PID, the program only."""
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(STOP_GRACE_S)
+            proc.wait(grace_s)
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()

@@ -59,8 +59,9 @@ class Frame:
 
 
 def _short_path(path: str) -> str:
-    """``asyncio/events.py`` rather than the whole path, for files under ``sys.path``."""
-    roots = sorted((os.path.abspath(p or ".") for p in sys.path), key=len, reverse=True)
+    """``asyncio/events.py`` rather than the whole path: files under ``sys.path`` or here."""
+    paths = [os.getcwd(), *sys.path]
+    roots = sorted((os.path.abspath(p or ".") for p in paths), key=len, reverse=True)
     for root in roots:
         if path.startswith(root + os.sep):
             return path[len(root) + 1 :]

@@ -8,6 +8,7 @@ from redline.report._findings import diagnosis_markdown, render_diagnosis
 from redline.report._flamegraph import flamegraph_svg
 from redline.report._junit import GateCase, threshold_cases, write_junit
 from redline.report._markdown import markdown_summary, write_markdown
+from redline.report._memory_profile import render_memory_profile
 from redline.report._profiles import render_profiles
 from redline.report._results_json import SCHEMA_VERSION, results_to_dict, write_results
 from redline.report._speedscope import speedscope_json
@@ -26,6 +27,7 @@ __all__ = [
     "markdown_summary",
     "render_comparison",
     "render_diagnosis",
+    "render_memory_profile",
     "render_profiles",
     "render_stored_run",
     "render_summary",

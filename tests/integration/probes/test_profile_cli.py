@@ -142,3 +142,40 @@ def test_a_process_that_is_not_python_is_refused_with_a_hint() -> None:
         f"error: --pid {sleeper.pid}: process {sleeper.pid} is not a Python process"
     )
     assert "hint:" in proc.stderr
+
+
+LEAKY_PROGRAM = textwrap.dedent(
+    """\
+    import time
+
+    CACHE = []
+
+    def keep_payload():
+        CACHE.append(bytes(50 * 1024))
+
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        keep_payload()
+        time.sleep(0.005)
+    """
+)
+
+
+def test_memory_profile_names_the_function_that_keeps_memory(tmp_path: Path) -> None:
+    script = tmp_path / "leaky.py"
+    script.write_text(LEAKY_PROGRAM)
+    out = tmp_path / "mem"
+    proc = redline("--memory", "--duration", "3s", "--out", str(out), "--",
+                   sys.executable, str(script))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "method: memray" in proc.stdout
+    _, function, location, *_ = first_hotspot(proc.stdout)
+    assert (function, location) == ("keep_payload", f"{script}:6")
+    svg = out.with_name("mem.svg").read_text()
+    assert "keep_payload" in svg and "MiB" in svg
+
+
+def test_memory_profiling_refuses_a_pid() -> None:
+    proc = redline("--memory", "--pid", "1")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: --memory: runs a program redline starts")
