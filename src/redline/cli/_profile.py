@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from redline.cli._exit import ExitCode
 from redline.cli._history import PIPE_WIDTH
 from redline.cli._run import stop_on_signals
 from redline.errors import ConfigError
@@ -95,6 +96,8 @@ def profile(
                                  in_process=in_process, stop=stop)  # fmt: skip
     _write(out, result)
     _print(console, result, top, out)
+    if stop.is_set():
+        raise typer.Exit(int(ExitCode.INTERRUPTED))  # after the partial profile is written
 
 
 def _memory(
@@ -118,6 +121,8 @@ def _memory(
     render_memory_profile(result, console, top=top)
     for path in paths.values():
         console.print(f"written: {path}", highlight=False)
+    if stop.is_set():
+        raise typer.Exit(int(ExitCode.INTERRUPTED))  # after the partial profile is written
 
 
 def _duration(text: str) -> float:

@@ -7,6 +7,7 @@ function, which must top the hotspots with its file and line.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
@@ -179,3 +180,26 @@ def test_memory_profiling_refuses_a_pid() -> None:
     proc = redline("--memory", "--pid", "1")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --memory: runs a program redline starts")
+
+
+def test_ctrl_c_writes_the_profile_so_far_marked_partial_and_exits_130(tmp_path: Path) -> None:
+    script = program(tmp_path)
+    target = subprocess.Popen([sys.executable, str(script)])
+    out = tmp_path / "prof"
+    try:
+        time.sleep(0.3)
+        profiler = subprocess.Popen(
+            [sys.executable, "-m", "redline", "profile", "--pid", str(target.pid),
+             "--duration", "60s", "--out", str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(3)
+        profiler.send_signal(signal.SIGINT)
+        stdout, stderr = profiler.communicate(timeout=30)
+    finally:
+        target.terminate()
+        target.wait(timeout=10)
+    assert profiler.returncode == 130, stderr
+    assert "PARTIAL" in stdout and "profiling was stopped early" in stdout
+    assert first_hotspot(stdout)[1] == "render_invoice"
+    check_outputs(out)
