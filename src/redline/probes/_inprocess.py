@@ -10,11 +10,16 @@ profile is written as collapsed stacks weighted in microseconds::
 
 pyinstrument samples the main thread (where the program runs), every
 ``--interval-ms`` of wall time by default 1 ms.
+
+``--loop-watch-ms N`` (opt-in) also watches the program's asyncio loops for
+iterations busy N ms or more (:mod:`redline.probes._loop_watch`) and writes
+their report as JSON to ``--loop-report`` (by default ``OUT.loops.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import runpy
 import signal
 import sys
@@ -25,6 +30,8 @@ from types import FrameType
 from pyinstrument import Profiler
 from pyinstrument.frame_info import frame_info_get_identifier
 
+from redline.errors import ConfigError
+from redline.probes._loop_watch import LoopWatch, program_paths_of
 from redline.probes._stacks import Frame, StackSamples
 
 __all__ = ["main", "stacks_of_records"]
@@ -83,12 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--interval-ms", type=float, default=1.0)
+    parser.add_argument("--loop-watch-ms", type=float, default=None)
+    parser.add_argument("--loop-report", type=Path, default=None)
     parser.add_argument("target", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     target = args.target[1:] if args.target[:1] == ["--"] else args.target
     if not target:
         parser.error("give the program to run after --")
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        watch = _start_loop_watch(args.loop_watch_ms, target)
+    except ConfigError as exc:
+        parser.error(str(exc))
     profiler = Profiler(interval=args.interval_ms / 1000, async_mode="disabled")
     profiler.start()
     code = 0
@@ -99,9 +112,36 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
     finally:
-        session = profiler.stop()
-        args.out.write_text(stacks_of_records(session.frame_records).to_collapsed())
+        try:
+            session = profiler.stop()
+            args.out.write_text(stacks_of_records(session.frame_records).to_collapsed())
+        finally:
+            if watch is not None:
+                _write_loop_report(watch, args.loop_report or _loop_report_path(args.out))
     return code
+
+
+# -- loop watch (opt-in: --loop-watch-ms) -----------------------------------------
+
+
+def _start_loop_watch(threshold_ms: float | None, target: list[str]) -> LoopWatch | None:
+    """Install and start a :class:`LoopWatch` before the program runs (None when not asked)."""
+    if threshold_ms is None:
+        return None
+    watch = LoopWatch(threshold_ms, program_paths=program_paths_of(target))
+    watch.install()
+    watch.start()
+    return watch
+
+
+def _loop_report_path(out: Path) -> Path:
+    return out.with_name(out.name + ".loops.json")
+
+
+def _write_loop_report(watch: LoopWatch, path: Path) -> None:
+    watch.stop()
+    watch.uninstall()
+    path.write_text(json.dumps(watch.report().to_dict(), indent=2) + "\n")
 
 
 if __name__ == "__main__":
