@@ -28,14 +28,23 @@ from redline.probes import (
     PySpyConfig,
     profile_command,
     profile_memory_command,
-    profile_pid,
+    profile_running,
 )
-from redline.report import flamegraph_svg, render_memory_profile, speedscope_json, write_report
+from redline.report import (
+    flamegraph_svg,
+    render_blocking,
+    render_gil,
+    render_memory_profile,
+    speedscope_json,
+    write_report,
+)
 
 __all__ = ["profile"]
 
 #: ``--duration`` bounds, seconds.
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 24 * 3600.0
+#: ``--loop-watch`` bounds, seconds.
+MIN_LOOP_WATCH_S, MAX_LOOP_WATCH_S = 0.001, 10.0
 #: ``--top`` bounds.
 MAX_TOP = 200
 
@@ -71,6 +80,14 @@ def profile(
         bool,
         typer.Option("--tracemalloc", help="With --memory: growth by line too (slower)."),
     ] = False,
+    gil_contention: Annotated[
+        bool,
+        typer.Option("--gil-contention", help="Also: which threads wait for the GIL (py-spy)."),
+    ] = False,
+    loop_watch: Annotated[
+        str | None,
+        typer.Option(help="With --in-process: name what blocks asyncio loops this long (50ms)."),
+    ] = None,
 ) -> None:
     """Profile a Python process: CPU hotspots (or memory), a flame graph, a speedscope file."""
     duration_s = _duration(duration)
@@ -89,13 +106,20 @@ def profile(
         return
     config = PySpyConfig(rate_hz=rate, native=native, idle=idle, gil=gil,
                          subprocesses=not no_subprocesses, by_line=by_line)  # fmt: skip
+    loop_ms = _loop_watch_ms(loop_watch, in_process)
+    if gil_contention and in_process:
+        raise ConfigError("--gil-contention: uses py-spy; it cannot run with --in-process")
     if pid is not None:
-        result = profile_pid(pid, duration_s, config, stop=stop)
+        result = profile_running(pid, duration_s, config, gil=gil_contention, stop=stop)
     else:
-        result = profile_command(command or [], duration_s, config,
-                                 in_process=in_process, stop=stop)  # fmt: skip
+        result = profile_command(command or [], duration_s, config, in_process=in_process,
+                                 loop_watch_ms=loop_ms, gil=gil_contention, stop=stop)  # fmt: skip
     _write(out, result)
     _print(console, result, top, out)
+    if result.gil is not None:
+        render_gil(result.gil, console)
+    if result.blocking is not None:
+        render_blocking(result.blocking, console)
     if stop.is_set():
         raise typer.Exit(int(ExitCode.INTERRUPTED))  # after the partial profile is written
 
@@ -123,6 +147,19 @@ def _memory(
         console.print(f"written: {path}", highlight=False)
     if stop.is_set():
         raise typer.Exit(int(ExitCode.INTERRUPTED))  # after the partial profile is written
+
+
+def _loop_watch_ms(text: str | None, in_process: bool) -> float | None:
+    if text is None:
+        return None
+    if not in_process:
+        raise ConfigError(
+            "--loop-watch: watches the loop from inside the program; add --in-process"
+        )
+    seconds = parse_duration(text, field="--loop-watch")
+    if not MIN_LOOP_WATCH_S <= seconds <= MAX_LOOP_WATCH_S:
+        raise ConfigError(f"--loop-watch: {text!r} is out of range; allowed 1ms..10s")
+    return seconds * 1000
 
 
 def _duration(text: str) -> float:

@@ -21,11 +21,13 @@ them once a second during a run.
 
 from __future__ import annotations
 
+from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
+from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
-from redline.probes._profile_command import profile_command
+from redline.probes._profile_command import profile_command, profile_running
 from redline.probes._profile_schedule import (
     ProfileSchedule,
     ProfileWindow,
@@ -36,8 +38,11 @@ from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
 from redline.probes._stacks import Frame, Hotspot, StackSamples
 
 __all__ = [
+    "Blocker",
+    "BlockingReport",
     "CpuProfile",
     "Frame",
+    "GilReport",
     "HostProbe",
     "MemoryProfile",
     "Hotspot",
@@ -46,11 +51,13 @@ __all__ = [
     "ProfileWindow",
     "PySpyConfig",
     "StackSamples",
+    "ThreadGil",
     "WindowProfile",
     "host_info",
     "process_exists",
     "profile_command",
     "profile_memory_command",
     "profile_pid",
+    "profile_running",
     "steady_windows",
 ]

@@ -10,6 +10,7 @@ Two ways, both ending the program by its PID when the duration is over:
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,10 +21,19 @@ import time
 from pathlib import Path
 
 from redline.errors import ConfigError, ProfileError
+from redline.probes._gil import GilReport, gil_contention
+from redline.probes._loop_watch import BlockingReport
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
 from redline.probes._stacks import StackSamples
 
-__all__ = ["profile_command", "python_target", "start_program", "stop_program", "wait_program"]
+__all__ = [
+    "profile_command",
+    "profile_running",
+    "python_target",
+    "start_program",
+    "stop_program",
+    "wait_program",
+]
 
 #: How long a stopped program may take to exit before it is killed.
 STOP_GRACE_S = 5.0
@@ -56,6 +66,8 @@ def profile_command(
     config: PySpyConfig,
     *,
     in_process: bool = False,
+    loop_watch_ms: float | None = None,
+    gil: bool = False,
     stop: threading.Event | None = None,
 ) -> CpuProfile:
     """Start ``command``, profile it for ``duration_s`` (or until it exits), then stop it.
@@ -65,22 +77,67 @@ def profile_command(
         ProfileError: py-spy could not attach, or the in-process profile was not written.
     """
     if in_process:
-        return _in_process(python_target(command), duration_s, config, stop)
+        return _in_process(python_target(command), duration_s, config, stop, loop_watch_ms)
     proc = start_program(command)
     try:
-        return profile_pid(proc.pid, duration_s, config, stop=stop)
+        return profile_running(proc.pid, duration_s, config, gil=gil, stop=stop)
     finally:
         stop_program(proc)
 
 
+def profile_running(
+    pid: int,
+    duration_s: float,
+    config: PySpyConfig,
+    *,
+    gil: bool = False,
+    stop: threading.Event | None = None,
+) -> CpuProfile:
+    """py-spy on ``pid``; with ``gil``, the threads' GIL contention over the same window too.
+
+    Raises:
+        ConfigError: no such process, or a bad option.
+        ProfileError: py-spy could not attach.
+    """
+    if not gil:
+        return profile_pid(pid, duration_s, config, stop=stop)
+    found: dict[str, GilReport | BaseException] = {}
+
+    def contention() -> None:
+        try:
+            found["gil"] = gil_contention(pid, duration_s, rate_hz=config.rate_hz, stop=stop)
+        except BaseException as exc:  # raised again in the caller's thread below
+            found["gil"] = exc
+
+    beside = threading.Thread(target=contention, name="redline-gil", daemon=True)
+    beside.start()
+    try:
+        profile = profile_pid(pid, duration_s, config, stop=stop)
+    finally:
+        beside.join()
+    report = found["gil"]
+    if isinstance(report, BaseException):
+        raise report
+    profile.gil = report
+    return profile
+
+
 def _in_process(
-    target: list[str], duration_s: float, config: PySpyConfig, stop: threading.Event | None
+    target: list[str],
+    duration_s: float,
+    config: PySpyConfig,
+    stop: threading.Event | None,
+    loop_watch_ms: float | None,
 ) -> CpuProfile:
     with tempfile.TemporaryDirectory(prefix="redline-profile-") as scratch:
         out = Path(scratch) / "stacks.txt"
+        loops = Path(scratch) / "loops.json"
         interval_ms = 1000 / config.rate_hz
+        watch = [] if loop_watch_ms is None else [
+            "--loop-watch-ms", f"{loop_watch_ms:g}", "--loop-report", str(loops)
+        ]  # fmt: skip
         runner = [sys.executable, "-m", "redline.probes._inprocess", "--out", str(out),
-                  "--interval-ms", f"{interval_ms:g}", "--", *target]  # fmt: skip
+                  "--interval-ms", f"{interval_ms:g}", *watch, "--", *target]  # fmt: skip
         started = time.monotonic()
         proc = start_program(runner)
         exited = wait_program(proc, duration_s, stop)
@@ -92,11 +149,14 @@ def _in_process(
                 hint="run the program alone to see why it fails",
             )
         samples = StackSamples.from_collapsed(out.read_text(), unit="us")
+        blocking = (
+            BlockingReport.from_dict(json.loads(loops.read_text())) if loops.exists() else None
+        )
     notes = ["the program exited during profiling"] if exited else []
     interrupted = stop is not None and stop.is_set()
     notes += ["profiling was stopped early"] if interrupted else []
     return CpuProfile(samples, "pyinstrument", time.monotonic() - started,
-                      partial=exited or interrupted, notes=notes)  # fmt: skip
+                      partial=exited or interrupted, notes=notes, blocking=blocking)  # fmt: skip
 
 
 def start_program(command: list[str]) -> subprocess.Popen[bytes]:

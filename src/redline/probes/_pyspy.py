@@ -19,10 +19,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from redline.errors import ConfigError, ProfileError
 from redline.probes._pid import process_exists
 from redline.probes._stacks import StackSamples
+
+if TYPE_CHECKING:  # the reports' modules import this one
+    from redline.probes._gil import GilReport
+    from redline.probes._loop_watch import BlockingReport
 
 __all__ = ["CpuProfile", "PySpyConfig", "profile_pid", "pyspy_path"]
 
@@ -114,6 +119,10 @@ class CpuProfile:
     #: True when the profile ended early (the process exited, or it was interrupted).
     partial: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Threads and the GIL over the same window (``--gil-contention``), when asked for.
+    gil: GilReport | None = None
+    #: Event-loop stalls (in-process ``--loop-watch``), when asked for.
+    blocking: BlockingReport | None = None
 
 
 def pyspy_path() -> str:

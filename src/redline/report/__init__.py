@@ -15,6 +15,7 @@ from redline.report._speedscope import speedscope_json
 from redline.report._stored import render_stored_run
 from redline.report._terminal import LiveView, format_latency, render_summary
 from redline.report._test_report import render_test_report
+from redline.report._threads import render_blocking, render_gil
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -25,8 +26,10 @@ __all__ = [
     "flamegraph_svg",
     "format_latency",
     "markdown_summary",
+    "render_blocking",
     "render_comparison",
     "render_diagnosis",
+    "render_gil",
     "render_memory_profile",
     "render_profiles",
     "render_stored_run",

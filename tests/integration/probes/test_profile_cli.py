@@ -203,3 +203,90 @@ def test_ctrl_c_writes_the_profile_so_far_marked_partial_and_exits_130(tmp_path:
     assert "PARTIAL" in stdout and "profiling was stopped early" in stdout
     assert first_hotspot(stdout)[1] == "render_invoice"
     check_outputs(out)
+
+
+BLOCKING_PROGRAM = textwrap.dedent(
+    """\
+    import asyncio, time
+
+    def render_receipt():
+        time.sleep(0.12)
+
+    async def checkout():
+        while True:
+            render_receipt()
+            await asyncio.sleep(0.3)
+
+    async def heartbeat():
+        while True:
+            await asyncio.sleep(0.01)
+
+    async def main():
+        await asyncio.wait_for(asyncio.gather(checkout(), heartbeat()), 30)
+
+    asyncio.run(main())
+    """
+)
+THREADS_PROGRAM = textwrap.dedent(
+    """\
+    import threading, time
+
+    def crunch():
+        total, end = 0, time.monotonic() + 30
+        while time.monotonic() < end:
+            for i in range(10000):
+                total += i * i
+
+    for n in range(4):
+        threading.Thread(target=crunch, name=f"worker-{n}", daemon=True).start()
+    time.sleep(30)
+    """
+)
+
+
+def test_loop_watch_names_the_function_that_blocks_the_event_loop(tmp_path: Path) -> None:
+    script = tmp_path / "shop.py"
+    script.write_text(BLOCKING_PROGRAM)
+    proc = redline("--in-process", "--loop-watch", "50ms", "--duration", "3s",
+                   "--out", str(tmp_path / "p"), "--", sys.executable, str(script))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "what blocked the event loop" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if "render_receipt" in line)
+    assert f"{script}:4" in row
+
+
+def test_gil_contention_reports_threads_waiting_for_the_gil(tmp_path: Path) -> None:
+    script = tmp_path / "workers.py"
+    script.write_text(THREADS_PROGRAM)
+    target = subprocess.Popen([sys.executable, str(script)])
+    try:
+        time.sleep(0.3)
+        proc = redline("--pid", str(target.pid), "--gil-contention", "--duration", "3s",
+                       "--out", str(tmp_path / "p"))  # fmt: skip
+    finally:
+        target.terminate()
+        target.wait(timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert "GIL: 4 threads ran Python" in proc.stdout
+    assert ": contended (threshold" in proc.stdout
+    assert sum("worker-" in line for line in proc.stdout.splitlines()) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--loop-watch", "50ms", "--pid", "1"], "error: --loop-watch: watches the loop from"),
+        (
+            ["--gil-contention", "--in-process", "--", "python", "x.py"],
+            "error: --gil-contention: uses py-spy",
+        ),
+        (
+            ["--in-process", "--loop-watch", "1h", "--", "python", "x.py"],
+            "error: --loop-watch: '1h' is out of range; allowed 1ms..10s",
+        ),
+    ],
+)
+def test_thread_and_loop_options_refuse_what_cannot_work(args: list[str], message: str) -> None:
+    proc = redline(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(message), proc.stderr
