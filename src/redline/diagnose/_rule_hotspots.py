@@ -63,7 +63,7 @@ def _hotspot(
                 SOURCE,
             ),
         ),
-        location=frame.location,
+        location=frame.short_location,
         recommendation=f"make {frame.function} cheaper (fewer calls, less work per call, "
         "or cache its result); it is where the server's CPU goes under load",
         expected_effect=f"up to {share:.0%} less CPU per request at this load",
@@ -93,7 +93,7 @@ def _growth(low: Mapping[str, Any], high: Mapping[str, Any]) -> Finding | None:
                 SOURCE,
             ),
         ),
-        location=frame.location,
+        location=frame.short_location,
         recommendation=f"look at what {frame.function} waits on or repeats per request as "
         "load grows (a lock, garbage collection, a list that grows, a retry loop)",
         expected_effect="throughput that keeps rising with load instead of bending",
