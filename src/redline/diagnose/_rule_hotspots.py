@@ -16,7 +16,7 @@ from typing import Any
 
 from redline.diagnose._finding import Category, Evidence, Finding, Severity
 from redline.diagnose._timeline import Timeline
-from redline.probes import Frame, StackSamples, WindowProfile
+from redline.probes import Frame, StackSamples, WindowProfile, share_changes
 
 __all__ = ["HOTSPOT_SHARE", "hotspots"]
 
@@ -71,25 +71,22 @@ def _hotspot(
 
 
 def _growth(low: Mapping[str, Any], high: Mapping[str, Any]) -> Finding | None:
-    before = _self_shares(WindowProfile.samples_of(low))
-    after = _self_shares(WindowProfile.samples_of(high))
-    growth = {f: after[f] - before.get(f, 0.0) for f in after}
-    if not growth:
+    changes = share_changes(WindowProfile.samples_of(low), WindowProfile.samples_of(high))
+    if not changes or changes[0].growth < GROWTH_POINTS:
         return None
-    frame = max(growth, key=lambda f: (growth[f], f))
-    if growth[frame] < GROWTH_POINTS:
-        return None
+    change = changes[0]
+    frame = change.frame
     return Finding(
         rule="grows-with-load",
         category=Category.CPU,
         severity=Severity.MEDIUM,
         confidence=0.7,
         title=f"{frame.function} at {frame.short_location} takes a growing share as load rises: "
-        f"{before.get(frame, 0.0):.0%} {_where(low)} → {after[frame]:.0%} {_where(high)}",
+        f"{change.before:.0%} {_where(low)} → {change.after:.0%} {_where(high)}",
         evidence=(
             Evidence(
                 "self share, lowest → highest load",
-                f"{before.get(frame, 0.0):.1%} → {after[frame]:.1%}",
+                f"{change.before:.1%} → {change.after:.1%}",
                 SOURCE,
             ),
         ),
@@ -98,10 +95,6 @@ def _growth(low: Mapping[str, Any], high: Mapping[str, Any]) -> Finding | None:
         "load grows (a lock, garbage collection, a list that grows, a retry loop)",
         expected_effect="throughput that keeps rising with load instead of bending",
     )
-
-
-def _self_shares(samples: StackSamples) -> dict[Frame, float]:
-    return {h.frame: h.self_share for h in samples.hotspots(top=50)}
 
 
 def _where(window: Mapping[str, Any]) -> str:

@@ -35,7 +35,7 @@ from redline.probes._profile_schedule import (
     steady_windows,
 )
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
-from redline.probes._stacks import Frame, Hotspot, StackSamples
+from redline.probes._stacks import Frame, Hotspot, ShareChange, StackSamples, share_changes
 
 __all__ = [
     "Blocker",
@@ -50,6 +50,7 @@ __all__ = [
     "ProfileSchedule",
     "ProfileWindow",
     "PySpyConfig",
+    "ShareChange",
     "StackSamples",
     "ThreadGil",
     "WindowProfile",
@@ -59,5 +60,6 @@ __all__ = [
     "profile_memory_command",
     "profile_pid",
     "profile_running",
+    "share_changes",
     "steady_windows",
 ]

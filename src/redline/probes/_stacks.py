@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["Frame", "Hotspot", "StackSamples"]
+__all__ = ["Frame", "Hotspot", "ShareChange", "StackSamples", "share_changes"]
 
 #: ``function (file:line)``; the file may hold spaces and colons (Windows drives).
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>.+):(?P<line>\d+)\)$")
@@ -139,3 +139,26 @@ class StackSamples:
         return [
             Hotspot(f, own[f], below[f], own[f] / total, below[f] / total) for f in ranked[:top]
         ]
+
+
+@dataclass(frozen=True)
+class ShareChange:
+    """A frame's self share in two profiles (a low load and a high one)."""
+
+    frame: Frame
+    before: float
+    after: float
+
+    @property
+    def growth(self) -> float:
+        """Share points gained (negative: lost)."""
+        return self.after - self.before
+
+
+def share_changes(before: StackSamples, after: StackSamples) -> list[ShareChange]:
+    """Every frame's self share in both profiles, the most grown first."""
+    shares_before = {h.frame: h.self_share for h in before.hotspots(top=len(before.stacks))}
+    shares_after = {h.frame: h.self_share for h in after.hotspots(top=len(after.stacks))}
+    frames = set(shares_before) | set(shares_after)
+    changes = [ShareChange(f, shares_before.get(f, 0.0), shares_after.get(f, 0.0)) for f in frames]
+    return sorted(changes, key=lambda c: (-c.growth, c.frame))

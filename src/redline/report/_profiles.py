@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from redline.probes import WindowProfile
+from redline.probes import WindowProfile, share_changes
 
 __all__ = ["render_profiles"]
 
@@ -17,7 +17,8 @@ TOP_PER_WINDOW = 5
 
 
 def render_profiles(profiles: Sequence[Mapping[str, Any]], console: Console) -> None:
-    """One small hotspot table per profiled window; nothing when there are none."""
+    """One small hotspot table per profiled window, then what grew from the lowest load
+    to the highest; nothing when there are no profiles."""
     for window in profiles:
         console.print(_heading(window), highlight=False)
         if window.get("error"):
@@ -30,6 +31,7 @@ def render_profiles(profiles: Sequence[Mapping[str, Any]], console: Console) -> 
             table.add_row(f"{spot.self_share:.1%}", f"{spot.total_share:.1%}",
                           spot.frame.function, spot.frame.short_location)  # fmt: skip
         console.print(table)
+    _render_differential([w for w in profiles if w.get("stacks")], console)
 
 
 def _heading(window: Mapping[str, Any]) -> str:
@@ -47,3 +49,25 @@ def _heading(window: Mapping[str, Any]) -> str:
         f"{where}: {samples.total:,.0f} {samples.unit} by {window['method']}{partial}; "
         f"the profiler used {cost:.2f} s of CPU ({cost / span_s:.1%} of a core)"
     )
+
+
+def _render_differential(profiles: Sequence[Mapping[str, Any]], console: Console) -> None:
+    by_load = sorted(profiles, key=lambda w: (float(w["level"]), float(w["start_s"])))
+    if len(by_load) < 2 or by_load[0]["level"] == by_load[-1]["level"]:
+        return
+    low, high = by_load[0], by_load[-1]
+    changes = share_changes(WindowProfile.samples_of(low), WindowProfile.samples_of(high))
+    title = (
+        f"what grows with load: self share at {float(low['level']):g} → "
+        f"{float(high['level']):g} {high['unit']}"
+    )
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 1, 0, 2))
+    for header in ("before", "after", "change", "function", "file:line"):
+        table.add_column(
+            header, justify="right" if header in ("before", "after", "change") else "left"
+        )
+    for change in changes[:TOP_PER_WINDOW]:
+        table.add_row(f"{change.before:.1%}", f"{change.after:.1%}",
+                      f"{change.growth * 100:+.1f} pts", change.frame.function,
+                      change.frame.short_location)  # fmt: skip
+    console.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from redline.probes._stacks import Frame, StackSamples
+from redline.probes._stacks import Frame, StackSamples, share_changes
 
 RAW = """\
 <module> (app.py:12);main (app.py:10);render_invoice (billing.py:88) 62
@@ -52,3 +52,12 @@ def test_collapsed_round_trips_with_fractional_weights() -> None:
 def test_a_line_without_a_weight_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match=r"line 2: 'a;b' does not end with a weight"):
         StackSamples.from_collapsed("a 1\na;b\n")
+
+
+def test_share_changes_rank_what_grew_most_first() -> None:
+    low = StackSamples.from_collapsed("a (x.py:1);b (x.py:2) 30\na (x.py:1) 70\n")
+    high = StackSamples.from_collapsed("a (x.py:1);b (x.py:2) 62\na (x.py:1);c (x.py:3) 38\n")
+    first, second, last = share_changes(low, high)
+    assert (first.frame.function, first.before, first.after) == ("c", 0.0, 0.38)
+    assert (second.frame.function, second.before, second.after) == ("b", 0.30, 0.62)
+    assert last.frame.function == "a" and last.growth == -0.70
