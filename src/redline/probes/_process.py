@@ -59,19 +59,15 @@ def connections_by_port(sockets: Iterable[TcpSocket], inodes: set[int]) -> dict[
     """
     own = [s for s in sockets if s.inode in inodes and s.inode != 0]
     listening = {s.local_port for s in own if s.state == "listen"}
-    inbound: Counter[str] = Counter()
-    outbound: Counter[str] = Counter()
-    for s in own:
-        if s.state == "listen":
-            continue
-        if s.local_port in listening:
-            inbound[str(s.local_port)] += 1
-        else:
-            outbound[str(s.remote_port)] += 1
+    connected = [s for s in own if s.state != "listen"]
     return {
         "tcp_states": count_states(own),
-        "tcp_inbound_by_local_port": dict(inbound),
-        "tcp_outbound_by_remote_port": dict(outbound),
+        "tcp_inbound_by_local_port": dict(
+            Counter([str(s.local_port) for s in connected if s.local_port in listening])
+        ),
+        "tcp_outbound_by_remote_port": dict(
+            Counter([str(s.remote_port) for s in connected if s.local_port not in listening])
+        ),
     }
 
 

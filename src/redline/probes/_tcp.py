@@ -72,4 +72,4 @@ def read_tcp_tables(net_dir: Path) -> list[TcpSocket]:
 
 def count_states(sockets: Iterable[TcpSocket]) -> dict[str, int]:
     """How many sockets are in each state, by state name."""
-    return dict(Counter(s.state for s in sockets))
+    return dict(Counter([s.state for s in sockets]))

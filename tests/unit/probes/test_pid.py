@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from redline.probes._pid import (
+    _open_files,
     parse_limits_nofile,
     parse_pid_stat,
     parse_proc_io,
@@ -56,3 +58,16 @@ def test_read_text_reads_past_one_read(tmp_path: Path) -> None:
     big = tmp_path / "big"
     big.write_bytes(b"x" * 100_000 + b"\xff")
     assert read_text(str(big)) == "x" * 100_000 + "\ufffd"
+
+
+def test_open_files_counts_every_descriptor_and_keeps_socket_inodes(tmp_path: Path) -> None:
+    os.symlink("socket:[77]", tmp_path / "3")
+    os.symlink("/var/log/app.log", tmp_path / "4")
+    assert _open_files(str(tmp_path)) == (2, frozenset({77}))
+
+
+def test_a_descriptor_closed_while_read_is_skipped(tmp_path: Path) -> None:
+    os.symlink("socket:[77]", tmp_path / "3")
+    (tmp_path / "4").write_text("")  # not a link: readlink fails, as for a closed descriptor
+    assert _open_files(str(tmp_path)) == (2, frozenset({77}))
+    assert _open_files(str(tmp_path / "gone")) == (0, frozenset())
