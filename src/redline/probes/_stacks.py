@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["Frame", "Hotspot", "ShareChange", "StackSamples", "share_changes"]
 
-#: ``function (file:line)``; the file may hold spaces and colons (Windows drives).
-_FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>.+):(?P<line>\d+)\)$")
+#: ``function (file:line)`` or ``function (file)`` (a native frame: the binary, no line);
+#: the file may hold spaces and colons (Windows drives).
+_FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>.+?)(?::(?P<line>\d+))?\)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -40,22 +41,27 @@ class Frame:
         match = _FRAME.match(text)
         if match is None:
             return cls(text)
-        return cls(match["function"], match["file"], int(match["line"]))
+        line = match["line"]
+        return cls(match["function"], match["file"], int(line) if line is not None else None)
 
     @property
     def location(self) -> str:
-        """``file:line``, or ``?`` when unknown."""
-        return f"{self.file}:{self.line}" if self.file is not None else "?"
+        """``file:line`` (``file`` when the line is unknown), or ``?`` when both are."""
+        return _located(self.file, self.line)
 
     @property
     def short_location(self) -> str:
-        """``file:line``, the file relative to the import path it is under (as people read it)."""
-        if self.file is None:
-            return "?"
-        return f"{_short_path(self.file)}:{self.line}"
+        """:attr:`location` with the file relative to the import path it is under."""
+        return _located(_short_path(self.file) if self.file else None, self.line)
 
     def __str__(self) -> str:
         return f"{self.function} ({self.location})" if self.file is not None else self.function
+
+
+def _located(file: str | None, line: int | None) -> str:
+    if file is None:
+        return "?"
+    return f"{file}:{line}" if line is not None else file
 
 
 def _short_path(path: str) -> str:

@@ -61,3 +61,10 @@ def test_share_changes_rank_what_grew_most_first() -> None:
     assert (first.frame.function, first.before, first.after) == ("c", 0.0, 0.38)
     assert (second.frame.function, second.before, second.after) == ("b", 0.30, 0.62)
     assert last.frame.function == "a" and last.growth == -0.70
+
+
+def test_a_native_frame_has_its_binary_and_no_line() -> None:
+    frame = Frame.parse("burn_cycles (hot)")
+    assert frame == Frame("burn_cycles", "hot", None)
+    assert (frame.location, str(frame)) == ("hot", "burn_cycles (hot)")
+    assert Frame.parse(str(frame)) == frame
