@@ -16,23 +16,25 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from redline.cli._exit import ExitCode
 from redline.cli._history import PIPE_WIDTH
 from redline.cli._run import stop_on_signals
-from redline.errors import ConfigError
+from redline.errors import ConfigError, ProfileError
 from redline.plan import format_duration, parse_duration
 from redline.probes import (
     CpuProfile,
     PySpyConfig,
+    perf_available,
     profile_command,
     profile_memory_command,
+    profile_perf,
     profile_running,
 )
 from redline.report import (
     flamegraph_svg,
     render_blocking,
+    render_cpu_profile,
     render_gil,
     render_memory_profile,
     speedscope_json,
@@ -80,6 +82,9 @@ def profile(
         bool,
         typer.Option("--tracemalloc", help="With --memory: growth by line too (slower)."),
     ] = False,
+    perf: Annotated[
+        bool, typer.Option("--perf", help="Use perf: servers that are not Python.")
+    ] = False,
     gil_contention: Annotated[
         bool,
         typer.Option("--gil-contention", help="Also: which threads wait for the GIL (py-spy)."),
@@ -109,11 +114,15 @@ def profile(
     loop_ms = _loop_watch_ms(loop_watch, in_process)
     if gil_contention and in_process:
         raise ConfigError("--gil-contention: uses py-spy; it cannot run with --in-process")
-    if pid is not None:
+    _check_perf(perf, in_process or gil_contention or loop_ms is not None)
+    if pid is not None and perf:
+        result = profile_perf(pid, duration_s, rate_hz=rate, stop=stop)
+    elif pid is not None:
         result = profile_running(pid, duration_s, config, gil=gil_contention, stop=stop)
     else:
         result = profile_command(command or [], duration_s, config, in_process=in_process,
-                                 loop_watch_ms=loop_ms, gil=gil_contention, stop=stop)  # fmt: skip
+                                 loop_watch_ms=loop_ms, gil=gil_contention, perf=perf,
+                                 stop=stop)  # fmt: skip
     _write(out, result)
     _print(console, result, top, out)
     if result.gil is not None:
@@ -147,6 +156,19 @@ def _memory(
         console.print(f"written: {path}", highlight=False)
     if stop.is_set():
         raise typer.Exit(int(ExitCode.INTERRUPTED))  # after the partial profile is written
+
+
+def _check_perf(perf: bool, python_only: bool) -> None:
+    if not perf:
+        return
+    if python_only:
+        raise ConfigError(
+            "--perf: profiles any program; --in-process, --loop-watch and --gil-contention "
+            "are for Python programs"
+        )
+    reason = perf_available()
+    if reason is not None:
+        raise ProfileError(f"--perf: perf cannot profile here: {reason}")
 
 
 def _loop_watch_ms(text: str | None, in_process: bool) -> float | None:
@@ -203,23 +225,6 @@ def _paths(out: Path) -> dict[str, Path]:
 
 
 def _print(console: Console, result: CpuProfile, top: int, out: Path) -> None:
-    samples = result.samples
-    whole = "PARTIAL" if result.partial else "complete"
-    amount = (
-        f"{samples.total:,.0f} samples"
-        if samples.unit == "samples"
-        else (f"{samples.total / 1e6:,.2f} s sampled")
-    )
-    console.print(f"method: {result.method}; {amount}; {whole}", highlight=False)
-    for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
-    table = Table(title=f"hotspots (top {top}, by self time)", title_justify="left")
-    for header, justify in (("#", "right"), ("function", "left"), ("file:line", "left"),
-                            ("self", "right"), ("total", "right")):  # fmt: skip
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
-    for rank, spot in enumerate(samples.hotspots(top), 1):
-        table.add_row(str(rank), spot.frame.function, spot.frame.short_location,
-                      f"{spot.self_share:.1%}", f"{spot.total_share:.1%}")  # fmt: skip
-    console.print(table)
+    render_cpu_profile(result, console, top=top)
     for path in _paths(out).values():
         console.print(f"written: {path}", highlight=False)

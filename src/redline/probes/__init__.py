@@ -16,7 +16,8 @@ them once a second during a run.
   :func:`profile_command` (a program redline starts; py-spy or pyinstrument
   in-process), :class:`ProfileSchedule` (one profile per steady window of a
   run), all as :class:`StackSamples`; :func:`profile_memory_command` (memray
-  and tracemalloc in the program: :class:`MemoryProfile`).
+  and tracemalloc in the program: :class:`MemoryProfile`); :func:`profile_perf`
+  (perf, for servers that are not Python).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
 from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
+from redline.probes._perf import perf_available, profile_perf
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
 from redline.probes._profile_command import profile_command, profile_running
@@ -55,9 +57,11 @@ __all__ = [
     "ThreadGil",
     "WindowProfile",
     "host_info",
+    "perf_available",
     "process_exists",
     "profile_command",
     "profile_memory_command",
+    "profile_perf",
     "profile_pid",
     "profile_running",
     "share_changes",

@@ -23,6 +23,7 @@ from pathlib import Path
 from redline.errors import ConfigError, ProfileError
 from redline.probes._gil import GilReport, gil_contention
 from redline.probes._loop_watch import BlockingReport
+from redline.probes._perf import profile_perf
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
 from redline.probes._stacks import StackSamples
 
@@ -68,6 +69,7 @@ def profile_command(
     in_process: bool = False,
     loop_watch_ms: float | None = None,
     gil: bool = False,
+    perf: bool = False,
     stop: threading.Event | None = None,
 ) -> CpuProfile:
     """Start ``command``, profile it for ``duration_s`` (or until it exits), then stop it.
@@ -80,6 +82,8 @@ def profile_command(
         return _in_process(python_target(command), duration_s, config, stop, loop_watch_ms)
     proc = start_program(command)
     try:
+        if perf:
+            return profile_perf(proc.pid, duration_s, rate_hz=config.rate_hz, stop=stop)
         return profile_running(proc.pid, duration_s, config, gil=gil, stop=stop)
     finally:
         stop_program(proc)

@@ -55,13 +55,13 @@ _FAILURES: tuple[tuple[str, str, str], ...] = (
         "Failed to find python version",
         "--pid {pid}: process {pid} is not a Python process py-spy can read",
         "give the PID of the Python interpreter (a worker, not a shell or supervisor); for "
-        "other programs use perf",
+        "other programs add --perf",
     ),
     (
         "No python processes found",
         "--pid {pid}: process {pid} is not a Python process py-spy can read",
         "give the PID of the Python interpreter (a worker, not a shell or supervisor); for "
-        "other programs use perf",
+        "other programs add --perf",
     ),
     (
         "Failed to get process executable name",

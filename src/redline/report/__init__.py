@@ -2,6 +2,7 @@
 CSV, comparisons, and the JUnit and Markdown summaries for CI."""
 
 from redline.report._comparison import comparison_markdown, render_comparison, shown_endpoints
+from redline.report._cpu_profile import render_cpu_profile
 from redline.report._csv import series_csv
 from redline.report._files import write_report
 from redline.report._findings import diagnosis_markdown, render_diagnosis
@@ -28,6 +29,7 @@ __all__ = [
     "markdown_summary",
     "render_blocking",
     "render_comparison",
+    "render_cpu_profile",
     "render_diagnosis",
     "render_gil",
     "render_memory_profile",

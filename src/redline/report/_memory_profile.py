@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from redline.probes import MemoryProfile, StackSamples
+from redline.report._cpu_profile import frame_cells
 from redline.units import format_bytes
 
 __all__ = ["render_memory_profile"]
@@ -48,7 +49,7 @@ def _by_place(title: str, samples: StackSamples, top: int) -> Table:
     for header in ("#", "function", "file:line", "bytes", "share"):
         table.add_column(header, justify="right" if header in ("#", "bytes", "share") else "left")
     for rank, spot in enumerate(samples.hotspots(top), 1):
-        table.add_row(str(rank), spot.frame.function, spot.frame.short_location,
+        table.add_row(str(rank), *frame_cells(spot.frame),
                       format_bytes(spot.self_weight), f"{spot.self_share:.1%}")  # fmt: skip
     return table
 

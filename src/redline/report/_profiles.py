@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from redline.probes import WindowProfile, share_changes
+from redline.report._cpu_profile import frame_cells
 
 __all__ = ["render_profiles"]
 
@@ -29,7 +30,7 @@ def render_profiles(profiles: Sequence[Mapping[str, Any]], console: Console) -> 
             table.add_column(header, justify="right" if header in ("self", "total") else "left")
         for spot in samples.hotspots(TOP_PER_WINDOW):
             table.add_row(f"{spot.self_share:.1%}", f"{spot.total_share:.1%}",
-                          spot.frame.function, spot.frame.short_location)  # fmt: skip
+                          *frame_cells(spot.frame))  # fmt: skip
         console.print(table)
     _render_differential([w for w in profiles if w.get("stacks")], console)
 
@@ -68,6 +69,5 @@ def _render_differential(profiles: Sequence[Mapping[str, Any]], console: Console
         )
     for change in changes[:TOP_PER_WINDOW]:
         table.add_row(f"{change.before:.1%}", f"{change.after:.1%}",
-                      f"{change.growth * 100:+.1f} pts", change.frame.function,
-                      change.frame.short_location)  # fmt: skip
+                      f"{change.growth * 100:+.1f} pts", *frame_cells(change.frame))  # fmt: skip
     console.print(table)

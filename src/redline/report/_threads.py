@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from redline.probes import BlockingReport, GilReport
+from redline.report._cpu_profile import frame_cells
 
 __all__ = ["render_blocking", "render_gil"]
 
@@ -40,6 +41,6 @@ def render_blocking(report: BlockingReport, console: Console) -> None:
     for header in ("function", "file:line", "stalls", "total", "max"):
         table.add_column(header, justify="left" if header in ("function", "file:line") else "right")
     for blocker in report.blockers:
-        table.add_row(blocker.frame.function, blocker.frame.short_location, f"{blocker.count:,}",
+        table.add_row(*frame_cells(blocker.frame), f"{blocker.count:,}",
                       f"{blocker.total_ms:,.0f} ms", f"{blocker.max_ms:,.0f} ms")  # fmt: skip
     console.print(table)

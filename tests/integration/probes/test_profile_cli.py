@@ -7,6 +7,7 @@ function, which must top the hotspots with its file and line.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -290,3 +291,25 @@ def test_thread_and_loop_options_refuse_what_cannot_work(args: list[str], messag
     proc = redline(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.startswith(message), proc.stderr
+
+
+def test_perf_profiles_a_program_that_is_not_python(tmp_path: Path) -> None:
+    gcc, source = shutil.which("gcc"), Path(__file__).with_name("perf_hot.c")
+    if gcc is None or shutil.which("perf") is None:
+        pytest.skip("gcc or perf is not installed")
+    binary = tmp_path / "hot"
+    subprocess.run([gcc, "-O1", "-fno-omit-frame-pointer", "-o", str(binary), str(source)],
+                   check=True)  # fmt: skip
+    proc = redline("--perf", "--duration", "2s", "--out", str(tmp_path / "p"), "--",
+                   str(binary), "20")  # fmt: skip
+    if "perf cannot profile here" in proc.stderr:
+        pytest.skip(proc.stderr.strip())
+    assert proc.returncode == 0, proc.stderr
+    assert "method: perf" in proc.stdout
+    assert first_hotspot(proc.stdout)[1] == "redline_hot_spin"
+
+
+def test_perf_is_refused_with_python_only_options() -> None:
+    proc = redline("--perf", "--in-process", "--", "python", "x.py")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: --perf: profiles any program; --in-process")
