@@ -302,4 +302,6 @@ def test_a_thread_burning_cpu_in_a_real_process() -> None:
     assert figures["max_thread_cpu"] > 0.5
     assert figures["max_thread_name"] == "burner"
     assert figures["max_thread_pid"] == child.pid
-    assert figures["max_process_cpu"] >= figures["max_thread_cpu"]
+    # Not compared with max_thread_cpu: the kernel rounds a process's and each
+    # thread's ticks apart, so a lone busy thread can show one tick more.
+    assert figures["max_process_cpu"] > 0.5
