@@ -36,11 +36,26 @@ SERVER = ["-m", "redline.demo.bottlenecks", "cpu"]
 MODES: dict[str, Callable[[int, Path], list[str]]] = {
     "none": lambda port, _: [*SERVER, "--port", str(port)],
     "py-spy": lambda port, _: [*SERVER, "--port", str(port)],
-    "pyinstrument": lambda port, tmp: ["-m", "redline.probes._inprocess", "--out",
-                                       str(tmp / "stacks.txt"), "--", *SERVER, "--port",
-                                       str(port)],  # fmt: skip
-    "memray": lambda port, tmp: ["-m", "redline.probes._memory_runner", "--out-dir", str(tmp),
-                                 "--", *SERVER, "--port", str(port)],  # fmt: skip
+    "pyinstrument": lambda port, tmp: [
+        "-m",
+        "redline.probes._inprocess",
+        "--out",
+        str(tmp / "stacks.txt"),
+        "--",
+        *SERVER,
+        "--port",
+        str(port),
+    ],  # fmt: skip
+    "memray": lambda port, tmp: [
+        "-m",
+        "redline.probes._memory_runner",
+        "--out-dir",
+        str(tmp),
+        "--",
+        *SERVER,
+        "--port",
+        str(port),
+    ],  # fmt: skip
 }
 
 

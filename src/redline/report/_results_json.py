@@ -9,6 +9,8 @@ schema_version history:
        ``run.id``: the run's id, as ``${run_id}`` in test data.
        ``resources`` (added later in version 2, optional): host and server
        per-second samples and notes (see docs/resources.md); null when not sampled.
+       ``resources.host_info`` (added later in version 2, optional): the
+       machine's fixed figures (cores, memory, ephemeral ports, somaxconn).
        ``diagnosis`` (added later in version 2, optional): the findings of
        ``redline run --diagnose`` (see docs/diagnose.md); absent without it.
        ``profiles`` (added later in version 2, optional): the server's CPU
