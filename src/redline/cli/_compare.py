@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from redline.cli._exit import ExitCode
-from redline.cli._history import DbOption, db_path
+from redline.cli._history import DbOption, db_path, results_file
 from redline.compare import (
     ComparedRun,
     Comparison,
@@ -68,13 +68,9 @@ def _console() -> Console:
 
 def _load(store: RunStore, ref: str) -> ComparedRun:
     """A run to compare: a results file, a baseline's name, or a stored run's id."""
-    path = Path(ref)
-    if ref.endswith(".json") and path.is_file():
-        try:
-            data: Mapping[str, Any] = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{ref}: cannot read it as a results file: {exc}") from None
-        return ComparedRun.from_results(data, label=path.name)
+    data = results_file(ref)
+    if data is not None:
+        return ComparedRun.from_results(data, label=Path(ref).name)
     names = {b.name: b.run_id for b in store.baselines()}
     run_id = names.get(ref, ref)
     stored = store.get(run_id)

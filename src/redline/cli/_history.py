@@ -25,7 +25,14 @@ from redline.load import RunResult
 from redline.report import format_latency, render_stored_run, series_csv, write_report
 from redline.store import RunStore, RunSummary
 
-__all__ = ["DbOption", "add_history_commands", "db_path", "run_document", "save_run"]
+__all__ = [
+    "DbOption",
+    "add_history_commands",
+    "db_path",
+    "results_file",
+    "run_document",
+    "save_run",
+]
 
 #: The environment variable naming the history database.
 DB_ENV = "REDLINE_DB"
@@ -64,18 +71,30 @@ def save_run(
         return store.save(result, analysis, tags=tags or ())
 
 
+def results_file(ref: str) -> dict[str, Any] | None:
+    """The results document in the file ``ref`` names (``*.json``); None when it names no file.
+
+    Raises:
+        ConfigError: the file cannot be read as JSON.
+    """
+    path = Path(ref)
+    if not (ref.endswith(".json") and path.is_file()):
+        return None
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{ref}: cannot read it as a results file: {exc}") from None
+    return document
+
+
 def run_document(db: Path | None, ref: str) -> dict[str, Any]:
     """The results document of a stored run (id, unique prefix or baseline name) or a file.
 
     Raises:
         ConfigError: no such run, or the file is not a results document.
     """
-    path = Path(ref)
-    if ref.endswith(".json") and path.is_file():
-        try:
-            document: dict[str, Any] = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{ref}: cannot read it as a results file: {exc}") from None
+    document = results_file(ref)
+    if document is not None:
         return document
     with RunStore.open(db_path(db)) as store:
         names = {b.name: b.run_id for b in store.baselines()}

@@ -20,7 +20,7 @@ from redline.diagnose._finding import Evidence
 from redline.diagnose._timeline import Bands, Timeline, median
 from redline.units import format_latency
 
-__all__ = ["Pressure", "pressure_of"]
+__all__ = ["Pressure", "ServerUnderPressure", "pressure_of", "server_under_pressure"]
 
 #: Load counts as stepped when the top band carries this many times the bottom's.
 STEPPED_LOAD_RATIO = 1.5
@@ -104,4 +104,31 @@ def pressure_of(timeline: Timeline) -> Pressure | None:
         throughput_ratio=bands.ratio("count"),
         queueing_ratio=median(s.mean_us for s in bands.high) / fastest if fastest else 1.0,
         load_unit=timeline.unit,
+    )
+
+
+@dataclass(frozen=True)
+class ServerUnderPressure:
+    """The pressure, and the server's CPU at the highest load (medians over its seconds)."""
+
+    pressure: Pressure
+    #: The tree's CPU, in cores.
+    cpu: float
+    #: The busiest thread's CPU, a share of one core.
+    thread: float
+    #: The cores the server may use.
+    cores: float
+
+
+def server_under_pressure(timeline: Timeline) -> ServerUnderPressure | None:
+    """The server's CPU at high load when it was sampled and under pressure; else None."""
+    pressure = pressure_of(timeline)
+    if pressure is None or not timeline.has_server or not pressure.under_pressure:
+        return None
+    high = pressure.bands.high
+    return ServerUnderPressure(
+        pressure=pressure,
+        cpu=median(timeline.server_values(high, "cpu")),
+        thread=median(timeline.server_values(high, "max_thread_cpu")),
+        cores=timeline.server_cores(high),
     )

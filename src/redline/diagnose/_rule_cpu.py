@@ -12,8 +12,8 @@ Two shapes, with different fixes:
 from __future__ import annotations
 
 from redline.diagnose._finding import Category, Evidence, Finding, Severity
-from redline.diagnose._pressure import Pressure, pressure_of
-from redline.diagnose._timeline import Second, Timeline, median
+from redline.diagnose._pressure import Pressure, server_under_pressure
+from redline.diagnose._timeline import Second, Timeline
 
 __all__ = ["cpu_bound"]
 
@@ -24,13 +24,10 @@ SOURCE = "server process tree (/proc), at the highest load"
 
 def cpu_bound(timeline: Timeline) -> list[Finding]:
     """The CPU-bound finding, when the server's CPU is saturated under pressure."""
-    pressure = pressure_of(timeline)
-    if pressure is None or not timeline.has_server or not pressure.under_pressure:
+    server = server_under_pressure(timeline)
+    if server is None:
         return []
-    high = pressure.bands.high
-    cpu = median(timeline.server_values(high, "cpu"))
-    cores = timeline.server_cores(high)
-    thread = median(timeline.server_values(high, "max_thread_cpu"))
+    pressure, cpu, thread, cores = server.pressure, server.cpu, server.thread, server.cores
     figures = [
         Evidence("server CPU", f"{cpu:.2f} of {cores:g} cores ({cpu / cores:.0%})", SOURCE),
         *pressure.evidence(),
@@ -38,7 +35,7 @@ def cpu_bound(timeline: Timeline) -> list[Finding]:
     if cpu >= SATURATED_SHARE * cores:
         return [_all_cores(cpu, cores, figures, pressure)]
     if thread >= SATURATED_SHARE:
-        name = _busiest_thread(high)
+        name = _busiest_thread(pressure.bands.high)
         figures.insert(1, Evidence("busiest thread", f"{thread:.0%} of one core ({name})", SOURCE))
         return [_one_thread(thread, cores, name, figures, pressure)]
     return []

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 from redline.diagnose._finding import Category, Evidence, Finding, Severity
-from redline.diagnose._pressure import Pressure, pressure_of
+from redline.diagnose._pressure import Pressure, pressure_of, server_under_pressure
 from redline.diagnose._timeline import VUS_UNIT, Second, Timeline, median
 from redline.units import format_latency
 
@@ -36,14 +36,11 @@ SOURCE = "server process tree (/proc), at the highest load"
 
 def waiting(timeline: Timeline) -> list[Finding]:
     """The waiting finding: under pressure with the server's CPU low."""
-    pressure = pressure_of(timeline)
-    if pressure is None or not timeline.has_server or not pressure.under_pressure:
+    server = server_under_pressure(timeline)
+    if server is None:
         return []
-    high = pressure.bands.high
-    cpu = median(timeline.server_values(high, "cpu"))
-    thread = median(timeline.server_values(high, "max_thread_cpu"))
-    cores = timeline.server_cores(high)
-    if cpu >= IDLE_SHARE * cores or thread >= IDLE_SHARE:
+    pressure, cpu, high = server.pressure, server.cpu, server.pressure.bands.high
+    if cpu >= IDLE_SHARE * server.cores or server.thread >= IDLE_SHARE:
         return []
     if pool_exhaustion(timeline):
         return []  # the pool finding names the cause more exactly

@@ -60,6 +60,7 @@ from typing import Any
 from redline.errors import ConfigError
 from redline.probes._pid import GONE, parse_pid_stat, process_exists, read_text
 from redline.probes._pyspy import PySpyConfig, _failure, _run, pyspy_path
+from redline.probes._schema import readable_version
 from redline.probes._stacks import Frame, StackSamples
 
 __all__ = ["GilReport", "ThreadGil", "gil_contention", "gil_report", "thread_cpu_s"]
@@ -206,11 +207,7 @@ class GilReport:
         Raises:
             ValueError: the document is of a newer schema version than this redline reads.
         """
-        version = int(data.get("schema_version", SCHEMA_VERSION))
-        if version > SCHEMA_VERSION:
-            raise ValueError(
-                f"schema_version {version} is newer than this redline reads ({SCHEMA_VERSION})"
-            )
+        readable_version(data, SCHEMA_VERSION)
         return cls(int(data["pid"]), float(data["duration_s"]), int(data["rate_hz"]),
                    [ThreadGil.from_dict(t) for t in data.get("threads") or []],
                    bool(data.get("partial", False)),

@@ -69,6 +69,7 @@ from typing import Any
 
 from redline.clock import NS_PER_MS, NS_PER_S, Clock, MonotonicClock
 from redline.errors import ConfigError
+from redline.probes._schema import readable_version
 from redline.probes._stacks import Frame
 
 __all__ = [
@@ -215,11 +216,7 @@ class BlockingReport:
         Raises:
             ValueError: the document is of a newer schema version than this redline reads.
         """
-        version = int(data.get("schema_version", SCHEMA_VERSION))
-        if version > SCHEMA_VERSION:
-            raise ValueError(
-                f"schema_version {version} is newer than this redline reads ({SCHEMA_VERSION})"
-            )
+        readable_version(data, SCHEMA_VERSION)
         return cls(
             threshold_ms=float(data["threshold_ms"]),
             iterations=int(data["iterations"]),
