@@ -1,4 +1,4 @@
-"""The machine: CPU, load, memory, context switches, network and TCP, from ``/proc``.
+"""The machine: CPU (all cores and each), load, memory, disks, network and TCP, from ``/proc``.
 
 TCP counts come from ``/proc/net/snmp`` (``CurrEstab``) and
 ``/proc/net/sockstat`` (``tw``): the kernel keeps them as counters, where
@@ -31,13 +31,32 @@ __all__ = [
     "parse_meminfo",
     "parse_net_dev",
     "parse_netstat",
+    "parse_diskstats",
     "parse_port_range_size",
     "parse_sockstat",
     "parse_stat",
+    "parse_stat_cores",
 ]
 
 #: Bytes in one kB of /proc/meminfo (the kernel means KiB).
 BYTES_PER_KB = 1024
+#: /proc/diskstats counts sectors of 512 bytes, whatever the device's own sector size.
+BYTES_PER_SECTOR = 512
+#: Block devices that are not disks of their own (loop files, RAM, device-mapper and RAID
+#: layers over the disks, optical drives): left out so no I/O is counted twice.
+NOT_DISKS = ("loop", "ram", "zram", "dm-", "md", "sr")
+
+
+@dataclass(frozen=True)
+class DiskCounters:
+    """Reads and writes completed, sectors moved and milliseconds spent, over every disk."""
+
+    reads: int = 0
+    read_sectors: int = 0
+    read_ms: int = 0
+    writes: int = 0
+    write_sectors: int = 0
+    write_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,9 @@ class HostCounters:
     net: tuple[int, int, int, int]
     listen_overflows: int
     listen_drops: int
+    #: Each core's times, in the order of /proc/stat (cpu0, cpu1, ...).
+    cores: tuple[CpuTimes, ...] = ()
+    disks: DiskCounters = DiskCounters()
 
 
 def parse_stat(text: str) -> tuple[CpuTimes, int, int]:
@@ -85,6 +107,35 @@ def parse_stat(text: str) -> tuple[CpuTimes, int, int]:
     if cpu is None:
         raise ValueError("/proc/stat has no 'cpu' line")
     return cpu, ctxt, running
+
+
+def parse_stat_cores(text: str) -> tuple[CpuTimes, ...]:
+    """/proc/stat: each core's CPU times (the ``cpuN`` lines), in order."""
+    cores = []
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0].startswith("cpu") and fields[0] != "cpu":
+            v = [int(x) for x in fields[1:9]] + [0] * max(0, 9 - len(fields))
+            cores.append(CpuTimes(v[0] + v[1], v[2] + v[5] + v[6], v[3], v[4], v[7]))
+    return tuple(cores)
+
+
+def parse_diskstats(text: str, disks: frozenset[str] | None = None) -> DiskCounters:
+    """/proc/diskstats summed over the disks: the devices named in ``disks`` (those of
+    ``/sys/block``, which lists no partitions) that are not layers of :data:`NOT_DISKS`;
+    every such device when ``disks`` is None."""
+    total = [0, 0, 0, 0, 0, 0]
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 14:
+            continue
+        name = fields[2]
+        if name.startswith(NOT_DISKS) or (disks is not None and name not in disks):
+            continue
+        # reads, merged, sectors read, ms reading, writes, merged, sectors written, ms writing
+        for k, index in enumerate((3, 5, 6, 7, 9, 10)):
+            total[k] += int(fields[index])
+    return DiskCounters(*total)
 
 
 def parse_loadavg(text: str) -> tuple[float, int]:
@@ -151,19 +202,27 @@ class HostProbe:
 
     name = "host"
 
-    def __init__(self, proc: Path = Path("/proc")) -> None:
+    def __init__(self, proc: Path = Path("/proc"), sys_block: Path = Path("/sys/block")) -> None:
         self._proc = proc
         self._last: HostCounters | None = None
+        self._sys_block = sys_block
+        self._disks: frozenset[str] | None = None
 
     def prime(self) -> None:
         """Take the first reading: the next sample covers the time from here."""
+        self._disks = _whole_disks(self._sys_block)
         self._last = self._counters()[0]
 
-    def sample(self, elapsed_s: float) -> dict[str, float | int]:
+    def sample(self, elapsed_s: float) -> dict[str, Any]:
         """The figures of the last ``elapsed_s`` seconds and of now."""
         counters, running, memory = self._counters()
         last, self._last = self._last or counters, counters
         figures = _cpu_shares(last.cpu, counters.cpu)
+        # strict=False: a core brought online between readings has no earlier times.
+        cores = zip(last.cores, counters.cores, strict=False)
+        per_core = [_busy_share(then, now) for then, now in cores]
+        figures["cpu_busy_per_core"] = [round(share, 4) for share in per_core]
+        figures["cpu_busiest_core"] = max(per_core, default=0.0)
         load1, _ = parse_loadavg((self._proc / "loadavg").read_text())
         per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
         net = [(now - then) * per_s for now, then in zip(counters.net, last.net, strict=True)]
@@ -188,12 +247,14 @@ class HostProbe:
                 "tcp_time_wait": sockstat.get("TCP.tw", 0),
                 "listen_overflows": counters.listen_overflows - last.listen_overflows,
                 "listen_drops": counters.listen_drops - last.listen_drops,
+                **_disk_rates(last.disks, counters.disks, per_s),
             }
         )
         return figures
 
     def _counters(self) -> tuple[HostCounters, int, dict[str, int]]:
-        cpu, ctxt, running = parse_stat((self._proc / "stat").read_text())
+        stat = (self._proc / "stat").read_text()
+        cpu, ctxt, running = parse_stat(stat)
         interfaces = parse_net_dev((self._proc / "net" / "dev").read_text())
         net = tuple(sum(i[k] for i in interfaces.values()) for k in range(4))
         try:
@@ -206,11 +267,47 @@ class HostProbe:
             (net[0], net[1], net[2], net[3]),
             netstat.get("TcpExt.ListenOverflows", 0),
             netstat.get("TcpExt.ListenDrops", 0),
+            parse_stat_cores(stat),
+            self._diskstats(),
         )
         return counters, running, parse_meminfo((self._proc / "meminfo").read_text())
 
+    def _diskstats(self) -> DiskCounters:
+        try:
+            return parse_diskstats((self._proc / "diskstats").read_text(), self._disks)
+        except FileNotFoundError:
+            return DiskCounters()
 
-def _cpu_shares(then: CpuTimes, now: CpuTimes) -> dict[str, float | int]:
+
+def _whole_disks(sys_block: Path) -> frozenset[str] | None:
+    """The block devices that are disks (``/sys/block``: partitions are not listed there)."""
+    try:
+        return frozenset(os.listdir(sys_block))
+    except OSError:
+        return None
+
+
+def _busy_share(then: CpuTimes, now: CpuTimes) -> float:
+    total = now.total - then.total
+    return 1.0 - (now.idle - then.idle) / total if total > 0 else 0.0
+
+
+def _disk_rates(then: DiskCounters, now: DiskCounters, per_s: float) -> dict[str, float]:
+    ops = (now.reads - then.reads) + (now.writes - then.writes)
+    busy_ms = (now.read_ms - then.read_ms) + (now.write_ms - then.write_ms)
+    return {
+        "disk_read_bytes_per_s": (now.read_sectors - then.read_sectors) * BYTES_PER_SECTOR * per_s,
+        "disk_write_bytes_per_s": (now.write_sectors - then.write_sectors)
+        * BYTES_PER_SECTOR
+        * per_s,
+        "disk_reads_per_s": (now.reads - then.reads) * per_s,
+        "disk_writes_per_s": (now.writes - then.writes) * per_s,
+        # Mean time an I/O took, queueing included (iostat's await).
+        "disk_await_ms": busy_ms / ops if ops > 0 else 0.0,
+    }
+
+
+def _cpu_shares(then: CpuTimes, now: CpuTimes) -> dict[str, Any]:
     """Each kind of CPU time as a share (0..1) of every core's time in between."""
     total = now.total - then.total
     if total <= 0:

@@ -11,12 +11,14 @@ import pytest
 
 from redline.probes import HostProbe, host_info
 from redline.probes._host import (
+    parse_diskstats,
     parse_loadavg,
     parse_meminfo,
     parse_net_dev,
     parse_netstat,
     parse_sockstat,
     parse_stat,
+    parse_stat_cores,
 )
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "proc"
@@ -129,3 +131,51 @@ def test_host_info_without_proc_sys_leaves_those_figures_none(tmp_path: Path) ->
 def test_host_info_of_this_machine() -> None:
     info = host_info()
     assert info["ephemeral_ports"] > 0 and info["somaxconn"] > 0 and info["mem_total_bytes"] > 0
+
+
+STAT_TWO_CORES = """\
+cpu  300 0 100 500 0 0 0 0 0 0
+cpu0 200 0 50 150 0 0 0 0 0 0
+cpu1 100 0 50 350 0 0 0 0 0 0
+ctxt 10
+procs_running 1
+"""
+DISKSTATS = """\
+   7       0 loop0 9 0 9 9 9 0 9 9 0 0 0 0 0 0 0 0 0
+ 253       0 vda 100 0 2000 50 40 0 800 30 0 60 80 0 0 0 0 0 0
+ 253       1 vda1 90 0 1800 45 40 0 800 30 0 55 75 0 0 0 0 0 0
+ 253      16 dm-0 100 0 2000 50 40 0 800 30 0 60 80 0 0 0 0 0 0
+"""
+
+
+def test_each_core_is_read_in_order() -> None:
+    cores = parse_stat_cores(STAT_TWO_CORES)
+    assert [c.user for c in cores] == [200, 100]
+    assert [c.idle for c in cores] == [150, 350]
+
+
+def test_diskstats_count_whole_disks_once() -> None:
+    counters = parse_diskstats(DISKSTATS, frozenset({"loop0", "vda", "dm-0"}))
+    # loop0 and dm-0 are layers, vda1 a partition: only vda counts.
+    assert (counters.reads, counters.read_sectors, counters.read_ms) == (100, 2000, 50)
+    assert (counters.writes, counters.write_sectors, counters.write_ms) == (40, 800, 30)
+
+
+def test_a_sample_has_per_core_busy_shares_and_disk_rates(tmp_path: Path) -> None:
+    proc = fake_proc(tmp_path / "proc", "before")
+    (tmp_path / "block").mkdir()
+    (tmp_path / "block" / "vda").mkdir()
+    (proc / "stat").write_text(STAT_TWO_CORES)
+    (proc / "diskstats").write_text(DISKSTATS)
+    probe = HostProbe(proc, sys_block=tmp_path / "block")
+    probe.prime()
+    (proc / "stat").write_text(STAT_TWO_CORES.replace("cpu0 200 0 50 150", "cpu0 290 0 60 150"))
+    (proc / "diskstats").write_text(
+        DISKSTATS.replace("vda 100 0 2000 50 40", "vda 110 0 2200 70 50")
+    )
+    figures = probe.sample(1.0)
+    assert figures["cpu_busy_per_core"] == [1.0, 0.0]
+    assert figures["cpu_busiest_core"] == 1.0
+    assert figures["disk_reads_per_s"] == 10 and figures["disk_writes_per_s"] == 10
+    assert figures["disk_read_bytes_per_s"] == 200 * 512
+    assert figures["disk_await_ms"] == 1.0  # 20 ms over 20 I/Os
