@@ -21,7 +21,13 @@ from redline.cli._compare import (
 )
 from redline.cli._exit import ExitCode
 from redline.cli._history import DbOption, save_run
-from redline.cli._server import ServerCmdOption, ServerPidOption, resource_sampling
+from redline.cli._server import (
+    SampleEveryOption,
+    ServerCmdOption,
+    ServerPidOption,
+    parse_sample_every,
+    resource_sampling,
+)
 from redline.compare import Comparison, NotComparable
 from redline.diagnose import analyze_run
 from redline.diagnose import diagnose as diagnose_document
@@ -212,6 +218,7 @@ def run(
     ] = None,
     server_pid: ServerPidOption = None,
     server_cmd: ServerCmdOption = None,
+    sample_every: SampleEveryOption = "1s",
     diagnose: Annotated[
         bool,
         typer.Option(
@@ -261,8 +268,9 @@ def run(
     live = not quiet and console.is_terminal
     if profile and server_pid is None and server_cmd is None:
         raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")
+    interval_s = parse_sample_every(sample_every)
     with resource_sampling(
-        plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop
+        plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s
     ) as sampler:
         schedule = _profile_schedule(plan, sampler) if profile else None
         watchers = (schedule,) if schedule is not None else ()

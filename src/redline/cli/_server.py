@@ -27,10 +27,16 @@ import typer
 
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
-from redline.plan import Plan
+from redline.plan import Plan, parse_duration
 from redline.probes import HostProbe, ProcessTreeProbe, host_info, process_exists
 
-__all__ = ["ServerCmdOption", "ServerPidOption", "resource_sampling"]
+__all__ = [
+    "SampleEveryOption",
+    "ServerCmdOption",
+    "ServerPidOption",
+    "parse_sample_every",
+    "resource_sampling",
+]
 
 #: How long a ``--server-cmd`` has to accept connections.
 SERVER_READY_TIMEOUT_S = 10.0
@@ -52,9 +58,22 @@ ServerCmdOption = Annotated[
 ]
 
 
+SampleEveryOption = Annotated[
+    str,
+    typer.Option(help="How often to sample the host and the server (100ms..60s)."),
+]
+#: ``--sample-every`` bounds, seconds.
+MIN_SAMPLE_EVERY_S, MAX_SAMPLE_EVERY_S = 0.1, 60.0
+
+
 @contextmanager
 def resource_sampling(
-    plan: Plan, *, server_cmd: str | None, server_pid: int | None, stop: threading.Event
+    plan: Plan,
+    *,
+    server_cmd: str | None,
+    server_pid: int | None,
+    stop: threading.Event,
+    interval_s: float = 1.0,
 ) -> Iterator[ResourceSampler]:
     """A sampler of the host and of the server (when given), the server running meanwhile.
 
@@ -68,19 +87,31 @@ def resource_sampling(
     if server_pid is not None:
         if not process_exists(server_pid):
             raise ConfigError(f"--server-pid: no process {server_pid!r} is running")
-        yield _sampler(server_pid)
+        yield _sampler(server_pid, interval_s)
     elif server_cmd is not None:
         with _started_server(server_cmd, plan, stop) as pid:
-            yield _sampler(pid)
+            yield _sampler(pid, interval_s)
     else:
-        yield _sampler(None)
+        yield _sampler(None, interval_s)
 
 
-def _sampler(pid: int | None) -> ResourceSampler:
+def parse_sample_every(text: str) -> float:
+    """``--sample-every``: the resource sampling period in seconds (0.1 s..60 s).
+
+    Raises:
+        ConfigError: not a duration, or out of range.
+    """
+    seconds = parse_duration(text, field="--sample-every")
+    if not MIN_SAMPLE_EVERY_S <= seconds <= MAX_SAMPLE_EVERY_S:
+        raise ConfigError(f"--sample-every: {text!r} is out of range; allowed 100ms..60s")
+    return seconds
+
+
+def _sampler(pid: int | None, interval_s: float) -> ResourceSampler:
     probes: dict[str, ResourceProbe] = {"host": HostProbe()}
     if pid is not None:
         probes["server"] = ProcessTreeProbe(pid)
-    return ResourceSampler(probes, server_pid=pid, host_info=host_info)
+    return ResourceSampler(probes, interval_s=interval_s, server_pid=pid, host_info=host_info)
 
 
 def _loopback_target(plan: Plan) -> tuple[str, int]:

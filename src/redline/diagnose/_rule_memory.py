@@ -115,7 +115,12 @@ def memory_growth(timeline: Timeline) -> list[Finding]:
 
 
 def _steady(timeline: Timeline) -> list[Second]:
-    sampled = [s for s in timeline.seconds if s.server and s.server.get("rss_bytes")]
+    """The seconds after the warm-up, one per resource sample (a sample may span seconds)."""
+    sampled, seen = [], set()
+    for s in timeline.seconds:
+        if s.server and s.server.get("rss_bytes") and id(s.server) not in seen:
+            seen.add(id(s.server))
+            sampled.append(s)
     return sampled[int(len(sampled) * WARMUP_SHARE) :]
 
 

@@ -55,18 +55,19 @@ def soak_verdict(series: RunSeries, phases: list[Phase], ran_s: float) -> SoakVe
 
 
 def server_memory_trend(
-    samples: list[dict[str, Any]], phases: list[Phase], ran_s: float
+    samples: list[dict[str, Any]], phases: list[Phase], ran_s: float, every_s: float = 1.0
 ) -> Trend | None:
-    """Fit the server's RSS per second over the soak hold's steady span (bytes per second)."""
+    """Fit the server's RSS over the soak hold's steady span (bytes per second); sample
+    ``k`` was taken over ``[k·every_s, (k+1)·every_s)``."""
     hold = next((p for p in phases if p.kind is PhaseKind.HOLD), None)
     seconds = window_of(hold.steady_start_s, min(hold.end_s, ran_s)) if hold else None
     if seconds is None:
         return None
     first, last = seconds
     points = [
-        (float(s["second"]), float(s["rss_bytes"]))
+        (s["second"] * every_s, float(s["rss_bytes"]))
         for s in samples
-        if first <= s["second"] <= last and s.get("rss_bytes") is not None
+        if first <= s["second"] * every_s <= last and s.get("rss_bytes") is not None
     ]
     return linear_trend([t for t, _ in points], [v for _, v in points])
 
@@ -75,7 +76,8 @@ def with_server_memory(verdict: SoakVerdict | None, result: RunResult) -> SoakVe
     """``verdict`` with the server's memory trend, when the run sampled the server."""
     if verdict is None or result.resources is None or not result.resources.of("server"):
         return verdict
+    resources = result.resources
     trend = server_memory_trend(
-        result.resources.of("server"), result.plan.phases(), result.elapsed_s
+        resources.of("server"), result.plan.phases(), result.elapsed_s, resources.interval_s
     )
     return replace(verdict, server_memory_trend=trend)

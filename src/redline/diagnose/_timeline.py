@@ -87,12 +87,14 @@ class Timeline:
         series = document.get("series") or {}
         resources = document.get("resources") or {}
         generator = _by_second(series.get("generator") or [])
+        # Resource sample k covers [k·I, (k+1)·I) of the run: second s reads sample ⌊s / I⌋.
+        every_s = float(resources.get("interval_s") or 1.0)
         server = _by_second(resources.get("server") or [])
         host = _by_second(resources.get("host") or [])
         unit = str((document.get("analysis") or {}).get("unit") or VUS_UNIT)
         closed = unit == VUS_UNIT
         seconds = [
-            _second(row, generator.get(row["second"]), server, host, closed=closed)
+            _second(row, generator.get(row["second"]), server, host, closed=closed, every_s=every_s)
             for row in series.get("overall") or []
         ]
         return cls(
@@ -151,9 +153,11 @@ def _second(
     host: Mapping[int, Mapping[str, Any]],
     *,
     closed: bool,
+    every_s: float,
 ) -> Second:
     response = row.get("response") or {}
     number = int(row["second"])
+    sample = int(number // every_s)
     if generator is None:
         load = 0.0
     else:
@@ -167,7 +171,7 @@ def _second(
         mean_us=float(response.get("mean", 0.0)),
         p95_us=int(response.get("p95", 0)),
         min_us=int(response.get("min", 0)),
-        server=server.get(number),
-        host=host.get(number),
+        server=server.get(sample),
+        host=host.get(sample),
         generator=generator,
     )

@@ -117,3 +117,23 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_sample_every_sets_the_period_and_refuses_what_is_out_of_range(
+    unused_port: int, tmp_path: Path
+) -> None:
+    bad = redline("run", f"http://127.0.0.1:{unused_port}/", "--vus", "1", "--duration", "10s",
+                  "--sample-every", "5ms")  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: --sample-every: '5ms' is out of range; allowed 100ms..60s")
+    out = tmp_path / "r.json"
+    command = f"{shlex.quote(sys.executable)} -m redline.demo.capacity --port {unused_port}"
+    proc = redline(
+        "run", f"http://127.0.0.1:{unused_port}/", "--vus", "2", "--duration", "10s",
+        "--quiet", "--no-save", "--out", str(out), "--server-cmd", command,
+        "--sample-every", "500ms",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    resources = json.loads(out.read_text())["resources"]
+    assert resources["interval_s"] == 0.5
+    assert 18 <= len(resources["server"]) <= 21

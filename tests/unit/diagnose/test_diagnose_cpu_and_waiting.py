@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from redline.diagnose import Category, diagnose
 from redline.diagnose._rule_cpu import cpu_bound
 from redline.diagnose._rule_waiting import pool_exhaustion, waiting
@@ -117,3 +119,13 @@ def test_no_server_samples_no_cpu_or_waiting_finding_and_a_note() -> None:
     diagnosis = diagnose(document(seconds))
     assert [f.rule for f in diagnosis.findings if f.rule in ("cpu-bound", "waiting")] == []
     assert any("--server-pid" in note for note in diagnosis.notes)
+
+
+def test_resource_samples_longer_than_a_second_cover_each_of_their_seconds() -> None:
+    doc = document([Sec(4, 100, 2000) for _ in range(6)])
+    doc["resources"]["interval_s"] = 2.0
+    doc["resources"]["server"] = [
+        {"second": k, **server(0.1 * (k + 1))} for k in range(3)
+    ]  # samples 0, 1, 2 cover seconds 0-1, 2-3, 4-5
+    cpus = [s.server["cpu"] if s.server else None for s in Timeline.of(doc).seconds]
+    assert cpus == pytest.approx([0.1, 0.1, 0.2, 0.2, 0.3, 0.3])

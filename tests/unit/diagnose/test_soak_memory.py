@@ -42,3 +42,11 @@ def test_the_terminal_report_shows_the_server_rss_drift() -> None:
     assert "server RSS drift: drifting: +3.4 MiB/h (95% CI +3.1 MiB .. +3.8 MiB, 50 s)" in (
         console.export_text()
     )
+
+
+def test_server_memory_trend_reads_samples_by_their_period() -> None:
+    phases = [Phase("hold", PhaseKind.HOLD, 0.0, 40.0, 10.0)]
+    samples = [{"second": k, "rss_bytes": 1000 + 100 * k} for k in range(20)]  # every 2 s
+    trend = server_memory_trend(samples, phases, 40.0, every_s=2.0)
+    assert trend is not None
+    assert trend.slope_per_s == pytest.approx(50.0)
