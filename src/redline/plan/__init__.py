@@ -44,6 +44,7 @@ from redline.plan._data import (
     OnExhausted,
 )
 from redline.plan._diurnal import DiurnalCurve
+from redline.plan._dsn import Dsn, parse_dsn
 from redline.plan._executors import (
     DIURNAL_PERIOD_S_RANGE,
     EXECUTOR_CONFIGS,
@@ -104,6 +105,7 @@ from redline.plan._validation import plan_from_mapping, validate
 from redline.plan._yaml import load_yaml_plan
 
 __all__ = [
+    "Dsn",
     "DEFAULT_SCENARIO",
     "ScenarioConfig",
     "ScenarioRun",
@@ -188,6 +190,7 @@ __all__ = [
     "load_yaml_plan",
     "load_python_scenario",
     "load_shape",
+    "parse_dsn",
     "parse_duration",
     "parse_environment",
     "parse_rate",
