@@ -1,6 +1,6 @@
 """The run history commands: ``runs``, ``show``, ``export``, ``rm``, ``gc``, ``baseline``.
 
-Every command takes ``--db PATH``; without it, ``REDLINE_DB``, then
+Every command takes ``--history PATH``; without it, ``REDLINE_DB``, then
 ``.redline/redline.db`` under the working directory (:func:`db_path`).
 ``redline run`` saves through :func:`save_run` with the same resolution.
 """
@@ -36,7 +36,7 @@ __all__ = [
 
 #: The environment variable naming the history database.
 DB_ENV = "REDLINE_DB"
-#: The history database, under the working directory, without --db or REDLINE_DB.
+#: The history database, under the working directory, without --history or REDLINE_DB.
 DEFAULT_DB = Path(".redline") / "redline.db"
 #: Width of tables when the output is not a terminal.
 PIPE_WIDTH = 140
@@ -48,7 +48,7 @@ AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 DbOption = Annotated[
     Path | None,
     typer.Option(
-        "--db",
+        "--history",
         help=f"The run history database (default: ${DB_ENV}, else {DEFAULT_DB}).",
         show_default=False,
     ),
@@ -57,7 +57,7 @@ RunArgument = Annotated[str, typer.Argument(help="A run id, or a unique prefix o
 
 
 def db_path(db: Path | None) -> Path:
-    """The history database: ``--db``, else ``$REDLINE_DB``, else ``.redline/redline.db``."""
+    """The history database: ``--history``, else ``$REDLINE_DB``, else ``.redline/redline.db``."""
     if db is not None:
         return db
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)

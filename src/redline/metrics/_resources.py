@@ -23,6 +23,8 @@ from redline.clock import NS_PER_S, Clock, MonotonicClock
 
 __all__ = ["ResourceProbe", "ResourceSampler", "ResourceSamples"]
 
+#: The sources every results file has (empty lists when not sampled).
+SOURCES = ("host", "server")
 #: The sampling period when none is given.
 DEFAULT_INTERVAL_S = 1.0
 #: At stop, a last partial interval shorter than this share of one is dropped.
@@ -73,6 +75,8 @@ class ResourceSamples:
             "host_info": dict(self.host_info),
             "host": self.of("host"),
             "server": self.of("server"),
+            # Other sources (a database with --db) only when sampled.
+            **{k: v for k, v in self.samples.items() if k not in SOURCES},
             "notes": list(self.notes),
         }
 
@@ -81,11 +85,17 @@ class ResourceSamples:
         """Read what :meth:`to_dict` wrote."""
         return cls(
             interval_s=float(data.get("interval_s", DEFAULT_INTERVAL_S)),
-            samples={k: list(data.get(k) or []) for k in ("host", "server")},
+            samples={k: list(data.get(k) or []) for k in (*SOURCES, *_others(data))},
             notes=[str(n) for n in data.get("notes") or []],
             server_pid=data.get("server_pid"),
             host_info=dict(data.get("host_info") or {}),
         )
+
+
+def _others(data: Mapping[str, Any]) -> list[str]:
+    """Sources beyond host and server in a results file: lists of samples under other keys."""
+    fixed = {"interval_s", "server_pid", "host_info", "notes", *SOURCES}
+    return [k for k, v in data.items() if k not in fixed and isinstance(v, list)]
 
 
 class ResourceSampler:
@@ -117,6 +127,7 @@ class ResourceSampler:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         self._probes = dict(probes)
+        self._all_probes = list(probes.values())
         self._host_info = host_info
         self._clock = clock or MonotonicClock()
         self._interval_ns = int(interval_s * NS_PER_S)
@@ -149,6 +160,10 @@ class ResourceSampler:
                 now = self._clock.now_ns()
                 if self._last_ns and now - self._last_ns >= MIN_LAST_SHARE * self._interval_ns:
                     self._sample_at(now)
+        for probe in self._all_probes:
+            close = getattr(probe, "close", None)
+            if close is not None:
+                close()  # a probe with a connection of its own (a database)
         return self._result
 
     def prime(self, now_ns: int) -> None:

@@ -511,5 +511,5 @@ def _translated(path: Path) -> Iterator[None]:
     except sqlite3.DatabaseError as exc:
         raise ReportError(
             f"{path}: not a usable redline database ({exc})",
-            hint="pass --db with another path",
+            hint="pass --history with another path",
         ) from None

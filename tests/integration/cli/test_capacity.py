@@ -18,11 +18,11 @@ def test_capacity_fits_a_stored_scalability_run_and_answers_the_sla(tmp_path: Pa
     with capacity_server(slots=4, service_s=0.01) as server:
         run = redline(
             "run", server.url, "--type", "scalability", "--target", "24", "--steps", "6",
-            "--duration", "36s", "--workers", "1", "--quiet", "--db", str(db),
+            "--duration", "36s", "--workers", "1", "--quiet", "--history", str(db),
         )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     run_id = run.stdout.split("saved as run ")[1].split()[0]
-    proc = redline("capacity", run_id, "--db", str(db), "--sla", "p95<50ms")
+    proc = redline("capacity", run_id, "--history", str(db), "--sla", "p95<50ms")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "USL fit (6 points): σ = " in out
@@ -36,6 +36,6 @@ def test_capacity_fits_a_stored_scalability_run_and_answers_the_sla(tmp_path: Pa
 
 
 def test_capacity_refuses_an_unknown_run_with_one_line(tmp_path: Path) -> None:
-    proc = redline("capacity", "nope", "--db", str(tmp_path / "empty.db"))
+    proc = redline("capacity", "nope", "--history", str(tmp_path / "empty.db"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: run 'nope': no stored run has this id")

@@ -14,7 +14,7 @@ from tests.unit.report.test_ci_outputs import JUNIT_SCHEMA
 def _run(url: str, db: Path, *extra: str) -> tuple[int, str, str]:
     proc = redline(
         "run", url, "--vus", "4", "--duration", "10s", "--workers", "1", "--quiet",
-        "--db", str(db), *extra,
+        "--history", str(db), *extra,
     )  # fmt: skip
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -29,7 +29,7 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
         code, out, err = _run(fast.url, db)
         assert code == 0, out + err
         first = _run_id(out)
-    assert redline("baseline", "set", first, "--name", "shop", "--db", str(db)).returncode == 0
+    assert redline("baseline", "set", first, "--name", "shop", "--history", str(db)).returncode == 0
     junit, markdown = tmp_path / "junit.xml", tmp_path / "summary.md"
     with capacity_server(slots=8, service_s=0.009) as slow:  # every request 4 ms slower
         code, out, err = _run(
@@ -47,7 +47,7 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
     second = _run_id(out)
 
     # Judged by hand: JSON with the improvement figures, and the same run against itself.
-    compared = redline("compare", "shop", second, "--json", "--db", str(db))
+    compared = redline("compare", "shop", second, "--json", "--history", str(db))
     assert compared.returncode == 0, compared.stderr
     figures = json.loads(compared.stdout)["improvement"]
     assert set(figures) == {
@@ -57,28 +57,28 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
         "cost_savings",
     }
     assert figures["resource_reduction"] is None  # no server samples: no figure
-    same = redline("compare", second, second, "--fail-on-regression", "--db", str(db))
+    same = redline("compare", second, second, "--fail-on-regression", "--history", str(db))
     assert same.returncode == 0, same.stdout + same.stderr
     assert "regressed" not in same.stdout
 
     # A run of another plan (here: the same file with another method) is refused by hand.
     exported = tmp_path / "other.json"
-    export = redline("export", second, "--format", "json", "-o", str(exported), "--db", str(db))
+    export = redline("export", second, "--format", "json", "-o", str(exported), "--history", str(db))
     assert export.returncode == 0, export.stderr
     document = json.loads(exported.read_text())
     document["plan"]["requests"][0]["method"] = "POST"
     exported.write_text(json.dumps(document))
-    refused = redline("compare", "shop", str(exported), "--db", str(db))
+    refused = redline("compare", "shop", str(exported), "--history", str(db))
     assert refused.returncode == 2
     assert "cannot compare" in refused.stderr and "the plans differ" in refused.stderr
-    assert redline("compare", "shop", str(exported), "--force", "--db", str(db)).returncode == 0
+    assert redline("compare", "shop", str(exported), "--force", "--history", str(db)).returncode == 0
 
     # The gate's verdict is the stored run's.
-    listed = redline("runs", "--db", str(db))
+    listed = redline("runs", "--history", str(db))
     assert "regressed" in listed.stdout
 
     # Over the stored runs: the trend and its sparkline.
-    trend = redline("trend", "--name", "run", "--metric", "p95", "--db", str(db))
+    trend = redline("trend", "--name", "run", "--metric", "p95", "--history", str(db))
     assert trend.returncode == 0, trend.stderr
     assert "over 2 runs" in trend.stdout
 
@@ -86,13 +86,13 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
 def test_gate_mistakes_are_one_line(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     no_baseline = redline(
-        "run", "http://127.0.0.1:9/", "--fail-on-regression", "--db", str(db), "--quiet"
+        "run", "http://127.0.0.1:9/", "--fail-on-regression", "--history", str(db), "--quiet"
     )
     assert no_baseline.returncode == 2  # refused before any load was sent
     assert "--fail-on-regression: needs --baseline NAME" in no_baseline.stderr
-    typo = redline("run", "http://127.0.0.1:9/", "--baseline", "shpo", "--db", str(db))
+    typo = redline("run", "http://127.0.0.1:9/", "--baseline", "shpo", "--history", str(db))
     assert typo.returncode == 2
     assert "--baseline: 'shpo' is neither a baseline nor a stored run id" in typo.stderr
-    unknown = redline("compare", "nope", "alsonope", "--db", str(db))
+    unknown = redline("compare", "nope", "alsonope", "--history", str(db))
     assert unknown.returncode == 2
     assert len(unknown.stderr.strip().splitlines()) <= 2  # the error, and perhaps a hint

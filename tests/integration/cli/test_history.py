@@ -45,7 +45,7 @@ def server() -> Iterator[CapacityServer]:
 def run_and_save(server: CapacityServer, db: Path, *extra: str) -> str:
     proc = redline(
         "run", f"{server.url}/", "--vus", "4", "--iterations", "200", "--workers", "1",
-        "--db", str(db), *extra,
+        "--history", str(db), *extra,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     line = proc.stdout.strip().splitlines()[-1]
@@ -57,22 +57,22 @@ def test_runs_are_saved_listed_shown_and_exported(server: CapacityServer, tmp_pa
     db, out = tmp_path / "h.db", tmp_path / "r.json"
     first = run_and_save(server, db, "--tag", "nightly", "--out", str(out))
     second = run_and_save(server, db)
-    listed = redline("runs", "--db", str(db))
+    listed = redline("runs", "--history", str(db))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.index(second) < listed.stdout.index(first), "newest first"
     assert server.url.rstrip("/") in listed.stdout and "passed" in listed.stdout
-    tagged = redline("runs", "--db", str(db), "--tag", "nightly", "--since", "1h")
+    tagged = redline("runs", "--history", str(db), "--tag", "nightly", "--since", "1h")
     assert first in tagged.stdout and second not in tagged.stdout
 
-    shown = redline("show", first[:-2], "--db", str(db))
+    shown = redline("show", first[:-2], "--history", str(db))
     assert shown.returncode == 0, shown.stderr
     assert f"run {first}" in shown.stdout and "200" in shown.stdout and "p95" in shown.stdout
 
-    exported = redline("export", first, "--format", "json", "--db", str(db))
+    exported = redline("export", first, "--format", "json", "--history", str(db))
     assert json.loads(exported.stdout) == json.loads(out.read_text())
 
     csv_file = tmp_path / "r.csv"
-    written = redline("export", first, "--format", "csv", "-o", str(csv_file), "--db", str(db))
+    written = redline("export", first, "--format", "csv", "-o", str(csv_file), "--history", str(db))
     assert written.returncode == 0, written.stderr
     rows = list(csv.DictReader(io.StringIO(csv_file.read_text())))
     assert list(rows[0]) == [
@@ -86,24 +86,24 @@ def test_runs_are_saved_listed_shown_and_exported(server: CapacityServer, tmp_pa
 def test_baselines_rm_and_gc(server: CapacityServer, tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     ids = [run_and_save(server, db) for _ in range(3)]
-    named = redline("baseline", "set", ids[0], "--name", "before", "--db", str(db))
+    named = redline("baseline", "set", ids[0], "--name", "before", "--history", str(db))
     assert named.returncode == 0, named.stderr
     assert f"baseline 'before' is run {ids[0]}" in named.stdout
 
-    taken = redline("baseline", "set", ids[1], "--name", "before", "--db", str(db))
+    taken = redline("baseline", "set", ids[1], "--name", "before", "--history", str(db))
     assert taken.returncode == 2
     assert taken.stderr.splitlines()[0] == f"error: baseline 'before' is taken (run {ids[0]})"
-    forced = redline("baseline", "set", ids[1], "--name", "before", "--force", "--db", str(db))
+    forced = redline("baseline", "set", ids[1], "--name", "before", "--force", "--history", str(db))
     assert forced.returncode == 0, forced.stderr
-    listed = redline("baseline", "list", "--db", str(db))
+    listed = redline("baseline", "list", "--history", str(db))
     assert "before" in listed.stdout and ids[1] in listed.stdout
 
-    removed = redline("rm", ids[2], "--db", str(db))
+    removed = redline("rm", ids[2], "--history", str(db))
     assert removed.returncode == 0 and f"deleted run {ids[2]}" in removed.stdout
-    kept = redline("gc", "--keep", "0", "--db", str(db))
+    kept = redline("gc", "--keep", "0", "--history", str(db))
     assert kept.returncode == 0, kept.stderr
     assert f"deleted run {ids[0]}" in kept.stdout and "deleted 1 runs" in kept.stdout
-    left = redline("runs", "--db", str(db)).stdout
+    left = redline("runs", "--history", str(db)).stdout
     assert ids[1] in left, "the baseline's run survives gc"
     assert ids[0] not in left and ids[2] not in left
 
@@ -118,7 +118,7 @@ def test_bad_input_is_one_line_with_exit_2(tmp_path: Path) -> None:
         (("runs", "--since", "soon"), "error: --since: 'soon' is not a date"),
         (("gc", "--keep", "-1"), "error: --keep: -1 is out of range; allowed 0 or more"),
     ):
-        proc = redline(*args, "--db", str(db))
+        proc = redline(*args, "--history", str(db))
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.splitlines()[0].startswith(message), proc.stderr
 
@@ -128,7 +128,7 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     connection = sqlite3.connect(db)
     connection.execute("PRAGMA user_version = 9")
     connection.close()
-    proc = redline("runs", "--db", str(db))
+    proc = redline("runs", "--history", str(db))
     assert proc.returncode == 4
     assert proc.stderr.splitlines()[0] == (
         f"error: {db}: database schema version 9 is newer than this redline (3); upgrade redline"
@@ -155,7 +155,7 @@ def test_no_save_saves_nothing(server: CapacityServer, tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     proc = redline(
         "run", f"{server.url}/", "--vus", "2", "--iterations", "20", "--workers", "1",
-        "--no-save", "--db", str(db),
+        "--no-save", "--history", str(db),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "saved as run" not in proc.stdout
@@ -167,7 +167,7 @@ def test_an_interrupted_run_is_saved_as_partial(server: CapacityServer, tmp_path
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "redline", "run", f"{server.url}/", "--vus", "2",
-            "--duration", "30s", "--workers", "1", "--db", str(db),
+            "--duration", "30s", "--workers", "1", "--history", str(db),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -178,5 +178,5 @@ def test_an_interrupted_run_is_saved_as_partial(server: CapacityServer, tmp_path
     stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
     assert proc.returncode == 130, stderr
     assert "saved as run" in stdout
-    listed = redline("runs", "--db", str(db))
+    listed = redline("runs", "--history", str(db))
     assert "interrupted (partial)" in listed.stdout

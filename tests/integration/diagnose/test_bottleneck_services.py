@@ -111,13 +111,13 @@ def test_a_service_shedding_load_shows_its_error_onset_first_also_when_stored(
     db = tmp_path / "runs.db"
     run = subprocess.run(
         [sys.executable, "-m", "redline", "run", f"http://127.0.0.1:{port}/", *STEPPED,
-         "--quiet", "--db", str(db), "--server-cmd", service("shed", port, "--limit", "6")],
+         "--quiet", "--history", str(db), "--server-cmd", service("shed", port, "--limit", "6")],
         capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     run_id = run.stdout.rsplit("saved as run ", 1)[1].split()[0]
     again = subprocess.run(
-        [sys.executable, "-m", "redline", "diagnose", run_id, "--db", str(db), "--json"],
+        [sys.executable, "-m", "redline", "diagnose", run_id, "--history", str(db), "--json"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
@@ -140,7 +140,7 @@ def test_a_server_that_exits_mid_run_is_the_first_finding_and_the_run_is_kept(
         killer.start()
         run = subprocess.run(
             [sys.executable, "-m", "redline", "run", f"http://127.0.0.1:{port}/", "--vus", "2",
-             "--duration", "10s", "--quiet", "--db", str(db), "--server-pid", str(server.pid),
+             "--duration", "10s", "--quiet", "--history", str(db), "--server-pid", str(server.pid),
              "--diagnose"],
             capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
         )  # fmt: skip
@@ -154,7 +154,7 @@ def test_a_server_that_exits_mid_run_is_the_first_finding_and_the_run_is_kept(
     assert f"The server (process {server.pid}) exited during the run" in run.stdout
     run_id = run.stdout.rsplit("saved as run ", 1)[1].split()[0]
     again = subprocess.run(
-        [sys.executable, "-m", "redline", "diagnose", run_id, "--db", str(db), "--json"],
+        [sys.executable, "-m", "redline", "diagnose", run_id, "--history", str(db), "--json"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     findings = json.loads(again.stdout)["findings"]

@@ -78,7 +78,7 @@ def stored(db: Path, levels: list[int]) -> str:
 def test_fewer_than_six_levels_print_the_table_and_say_the_fit_needs_six(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     run_id = stored(db, [1, 2, 4, 8])
-    result = CliRunner().invoke(app, ["capacity", run_id[:10], "--db", str(db)])
+    result = CliRunner().invoke(app, ["capacity", run_id[:10], "--history", str(db)])
     assert result.exit_code == 0, result.output
     assert "load points" in result.output
     assert "USL fit: needs 6 load points, this run has 4" in result.output
@@ -88,7 +88,7 @@ def test_six_levels_print_the_fit_and_the_sla_answers(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     run_id = stored(db, [1, 2, 4, 8, 16, 32])
     result = CliRunner().invoke(
-        app, ["capacity", run_id, "--db", str(db), "--sla", "p95<100ms",
+        app, ["capacity", run_id, "--history", str(db), "--sla", "p95<100ms",
               "--peak", "100/s", "--growth", "10%/month"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
