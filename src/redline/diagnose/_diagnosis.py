@@ -18,6 +18,7 @@ from redline.diagnose._rule_errors import error_onset
 from redline.diagnose._rule_hotspots import hotspots
 from redline.diagnose._rule_knee import knee
 from redline.diagnose._rule_memory import memory_growth
+from redline.diagnose._rule_queries import database_time, n_plus_one
 from redline.diagnose._rule_run import generator_saturated, server_exited
 from redline.diagnose._rule_sockets import sockets
 from redline.diagnose._rule_waiting import pool_exhaustion, waiting
@@ -36,6 +37,8 @@ RULES: tuple[Rule, ...] = (
     *LATENCY_RULES,
     hotspots,
     memory_growth,
+    n_plus_one,
+    database_time,
     error_onset,
     sockets,
 )

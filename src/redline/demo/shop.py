@@ -1,0 +1,151 @@
+"""A loopback shop backed by PostgreSQL, with the N+1 query pattern or without it.
+
+    python -m redline.demo.shop --dsn postgresql://user:pw@127.0.0.1:5432/shop --setup
+    python -m redline.demo.shop --dsn ... --port 8001 --mode nplus1   # a query per item
+    python -m redline.demo.shop --dsn ... --port 8002 --mode join     # one query per request
+
+Each request shows one order: ``nplus1`` reads the order's item ids and then
+each item by its id (the ORM pattern that issues one query per row); ``join``
+reads the same in one query. ``--setup`` creates the tables and the data
+(``--orders`` orders of ``--items`` items) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+
+from redline.demo.capacity import content_length
+from redline.plan import Dsn, parse_dsn
+
+__all__ = ["MODES", "main"]
+
+_OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+SETUP = [
+    "DROP TABLE IF EXISTS order_items, items, orders",
+    "CREATE TABLE orders (id int PRIMARY KEY, customer text NOT NULL)",
+    "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price int NOT NULL)",
+    "CREATE TABLE order_items (order_id int REFERENCES orders, item_id int REFERENCES items,"
+    " PRIMARY KEY (order_id, item_id))",
+]
+Pool = asyncio.Queue[psycopg.AsyncConnection[Any]]
+
+
+async def _nplus1(conn: psycopg.AsyncConnection[Any], order: int) -> list[Any]:
+    ids = await (await conn.execute(
+        "SELECT item_id FROM order_items WHERE order_id = %s", (order,)
+    )).fetchall()  # fmt: skip
+    rows = []
+    for (item_id,) in ids:  # one query per item: the N+1 pattern, on purpose
+        cursor = await conn.execute("SELECT name, price FROM items WHERE id = %s", (item_id,))
+        rows.append(await cursor.fetchone())
+    return rows
+
+
+async def _join(conn: psycopg.AsyncConnection[Any], order: int) -> list[Any]:
+    cursor = await conn.execute(
+        "SELECT i.name, i.price FROM order_items oi JOIN items i ON i.id = oi.item_id"
+        " WHERE oi.order_id = %s",
+        (order,),
+    )
+    return await cursor.fetchall()
+
+
+#: How each mode reads an order.
+MODES: dict[str, Callable[[psycopg.AsyncConnection[Any], int], Awaitable[list[Any]]]] = {
+    "nplus1": _nplus1,
+    "join": _join,
+}
+
+
+async def _answer(pool: Pool, mode: str, orders: int) -> bytes:
+    conn = await pool.get()
+    try:
+        rows = await MODES[mode](conn, random.randint(1, orders))  # noqa: S311 - demo data
+    finally:
+        pool.put_nowait(conn)
+    body = ("[" + ",".join(f'["{name}",{price}]' for name, price in rows) + "]").encode()
+    return _OK + str(len(body)).encode() + b"\r\n\r\n" + body
+
+
+async def _connection(
+    pool: Pool, args: argparse.Namespace, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    try:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            await reader.readexactly(content_length(head))
+            writer.write(await _answer(pool, args.mode, args.orders))
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def _connect(dsn: Dsn) -> psycopg.AsyncConnection[Any]:
+    return await psycopg.AsyncConnection.connect(
+        host=dsn.host, port=dsn.port, dbname=dsn.database, user=dsn.user,
+        password=dsn.password(), autocommit=True, application_name="redline-demo-shop",
+    )  # fmt: skip
+
+
+async def _setup(dsn: Dsn, orders: int, items: int) -> None:
+    async with await _connect(dsn) as conn:
+        for statement in SETUP:
+            await conn.execute(statement)
+        await conn.execute(
+            "INSERT INTO items SELECT n, 'item ' || n, n % 100 FROM generate_series(1, %s) n",
+            (orders * items,),
+        )
+        await conn.execute(
+            "INSERT INTO orders SELECT n, 'customer ' || n FROM generate_series(1, %s) n", (orders,)
+        )
+        await conn.execute(
+            "INSERT INTO order_items SELECT o, (o - 1) * %s + k FROM generate_series(1, %s) o,"
+            " generate_series(1, %s) k",
+            (items, orders, items),
+        )
+        await conn.execute("ANALYZE")
+
+
+async def _serve(args: argparse.Namespace, dsn: Dsn) -> None:
+    pool: Pool = asyncio.Queue()
+    for _ in range(args.connections):
+        pool.put_nowait(await _connect(dsn))
+    server = await asyncio.start_server(
+        lambda r, w: _connection(pool, args, r, w), "127.0.0.1", args.port, backlog=1024
+    )
+    sys.stdout.write(f"shop ({args.mode}) on http://127.0.0.1:{args.port}/\n")
+    sys.stdout.flush()
+    async with server:
+        await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Set up the data, or serve until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", required=True, help="postgresql://user:pw@host:port/db")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--mode", choices=sorted(MODES), default="nplus1")
+    parser.add_argument("--connections", type=int, default=4, help="the app's pool size")
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=20, help="items per order")
+    parser.add_argument("--setup", action="store_true", help="create the data and exit")
+    args = parser.parse_args(argv)
+    dsn = parse_dsn(args.dsn, field="--dsn", schemes=("postgresql",))
+    try:
+        asyncio.run(_setup(dsn, args.orders, args.items) if args.setup else _serve(args, dsn))
+    except KeyboardInterrupt:
+        pass
+    except (OSError, psycopg.Error) as exc:
+        sys.exit(f"error: shop: {exc}")
+
+
+if __name__ == "__main__":
+    main()
