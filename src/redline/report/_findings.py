@@ -26,9 +26,9 @@ _STYLES = {
 NOTHING_FOUND = "no findings: no rule saw a bottleneck or a risk in this run"
 
 
-def render_diagnosis(diagnosis: Diagnosis, console: Console) -> None:
-    """Print the findings and the diagnosis's notes."""
-    title = f"diagnosis of run {diagnosis.run_id}"
+def render_diagnosis(diagnosis: Diagnosis, console: Console, *, title: str | None = None) -> None:
+    """Print the findings and the diagnosis's notes (under ``title``, by default the run's)."""
+    title = title or f"diagnosis of run {diagnosis.run_id}"
     if diagnosis.inconclusive:
         title += " (INCONCLUSIVE: the generator was the limit)"
     console.print(Text(title, "bold"))
