@@ -32,15 +32,23 @@ from redline.compare import Comparison, NotComparable
 from redline.diagnose import analyze_run
 from redline.diagnose import diagnose as diagnose_document
 from redline.errors import ConfigError, TargetError
-from redline.load import LoadRunner, RunResult, RunStatus
+from redline.load import LoadRunner, RunResult, RunStatus, RunWatcher
 from redline.metrics import ResourceSampler
-from redline.plan import Plan, load_plan, load_python_scenario, load_yaml_plan, plan_from_flags
-from redline.probes import ProfileSchedule, PySpyConfig, steady_windows
+from redline.plan import (
+    Plan,
+    load_plan,
+    load_python_scenario,
+    load_yaml_plan,
+    parse_dsn,
+    plan_from_flags,
+)
+from redline.probes import ProfileSchedule, PySpyConfig, StatementWatch, steady_windows
 from redline.report import (
     LiveView,
     render_comparison,
     render_diagnosis,
     render_profiles,
+    render_run_statements,
     render_summary,
     render_test_report,
     results_to_dict,
@@ -219,6 +227,14 @@ def run(
     server_pid: ServerPidOption = None,
     server_cmd: ServerCmdOption = None,
     sample_every: SampleEveryOption = "1s",
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="The database under test, postgresql://...: its statements during the run "
+            "and its activity each second.",
+        ),
+    ] = None,
     diagnose: Annotated[
         bool,
         typer.Option(
@@ -269,11 +285,16 @@ def run(
     if profile and server_pid is None and server_cmd is None:
         raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")
     interval_s = parse_sample_every(sample_every)
+    dsn = parse_dsn(database, field="--db", schemes=("postgresql",)) if database else None
+    statements = StatementWatch(dsn) if dsn is not None else None
+    if statements is not None:
+        statements.check()  # a database that refuses stops the run before any load
     with resource_sampling(
-        plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s
-    ) as sampler:
+        plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s,
+        database=dsn,
+    ) as sampler:  # fmt: skip
         schedule = _profile_schedule(plan, sampler) if profile else None
-        watchers = (schedule,) if schedule is not None else ()
+        watchers: tuple[RunWatcher, ...] = tuple(w for w in (schedule, statements) if w is not None)
         if live:
             with LiveView(console) as view:
                 runner = LoadRunner(
@@ -285,10 +306,14 @@ def run(
             result = runner.run(stop)
         if schedule is not None:
             result.profiles = [w.to_dict() for w in schedule.stop()]
+        if statements is not None:
+            result.database = statements.to_dict()
     analysis = analyze_run(result)
     render_summary(result, console)
     render_test_report(analysis, console)
     render_profiles(result.profiles, console)
+    if result.database is not None:
+        render_run_statements(result.database, console)
     diagnosis = diagnose_document(results_to_dict(result, analysis)) if diagnose else None
     if diagnosis is not None:
         render_diagnosis(diagnosis, console)

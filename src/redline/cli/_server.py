@@ -27,8 +27,14 @@ import typer
 
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
-from redline.plan import Plan, parse_duration
-from redline.probes import HostProbe, ProcessTreeProbe, host_info, process_exists
+from redline.plan import Dsn, Plan, parse_duration
+from redline.probes import (
+    HostProbe,
+    PostgresActivityProbe,
+    ProcessTreeProbe,
+    host_info,
+    process_exists,
+)
 
 __all__ = [
     "SampleEveryOption",
@@ -74,6 +80,7 @@ def resource_sampling(
     server_pid: int | None,
     stop: threading.Event,
     interval_s: float = 1.0,
+    database: Dsn | None = None,
 ) -> Iterator[ResourceSampler]:
     """A sampler of the host and of the server (when given), the server running meanwhile.
 
@@ -87,12 +94,12 @@ def resource_sampling(
     if server_pid is not None:
         if not process_exists(server_pid):
             raise ConfigError(f"--server-pid: no process {server_pid!r} is running")
-        yield _sampler(server_pid, interval_s)
+        yield _sampler(server_pid, interval_s, database)
     elif server_cmd is not None:
         with _started_server(server_cmd, plan, stop) as pid:
-            yield _sampler(pid, interval_s)
+            yield _sampler(pid, interval_s, database)
     else:
-        yield _sampler(None, interval_s)
+        yield _sampler(None, interval_s, database)
 
 
 def parse_sample_every(text: str) -> float:
@@ -107,10 +114,12 @@ def parse_sample_every(text: str) -> float:
     return seconds
 
 
-def _sampler(pid: int | None, interval_s: float) -> ResourceSampler:
+def _sampler(pid: int | None, interval_s: float, database: Dsn | None) -> ResourceSampler:
     probes: dict[str, ResourceProbe] = {"host": HostProbe()}
     if pid is not None:
         probes["server"] = ProcessTreeProbe(pid)
+    if database is not None:
+        probes["database"] = PostgresActivityProbe(database)
     return ResourceSampler(probes, interval_s=interval_s, server_pid=pid, host_info=host_info)
 
 

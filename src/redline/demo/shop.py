@@ -100,7 +100,7 @@ async def _setup(dsn: Dsn, orders: int, items: int) -> None:
         for statement in SETUP:
             await conn.execute(statement)
         await conn.execute(
-            "INSERT INTO items SELECT n, 'item ' || n, n % 100 FROM generate_series(1, %s) n",
+            "INSERT INTO items SELECT n, 'item ' || n, n %% 100 FROM generate_series(1, %s) n",
             (orders * items,),
         )
         await conn.execute(

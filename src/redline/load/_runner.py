@@ -115,6 +115,9 @@ class RunResult:
     #: CPU profiles of the server, one per steady window (``redline run --profile``),
     #: as plain dicts (see ``redline.probes.WindowProfile.to_dict``).
     profiles: list[dict[str, Any]] = field(default_factory=list)
+    #: The database under test (``redline run --db``): its statements during the run,
+    #: as plain dicts (``{"dsn": redacted, "statements": [...]}``); None without it.
+    database: dict[str, Any] | None = None
 
     @property
     def partial(self) -> bool:

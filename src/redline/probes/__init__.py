@@ -27,6 +27,7 @@ from redline.probes._host import HostProbe, host_info
 from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._perf import perf_available, profile_perf
+from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
 from redline.probes._profile_command import profile_command, profile_running
@@ -48,12 +49,14 @@ __all__ = [
     "HostProbe",
     "MemoryProfile",
     "Hotspot",
+    "PostgresActivityProbe",
     "ProcessTreeProbe",
     "ProfileSchedule",
     "ProfileWindow",
     "PySpyConfig",
     "ShareChange",
     "StackSamples",
+    "StatementWatch",
     "ThreadGil",
     "WindowProfile",
     "host_info",

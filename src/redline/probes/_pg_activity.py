@@ -14,53 +14,70 @@ from typing import Any
 
 import psycopg
 
-from redline.errors import TargetError
 from redline.plan import Dsn
+from redline.probes._postgres import (
+    REDLINE_MARK,
+    PostgresProbe,
+    QueryStats,
+    _connect,
+    statements_delta,
+)
 
-__all__ = ["PostgresActivityProbe", "connect_postgres"]
-
-#: Marks redline's own statements, so they can be told from the workload's.
-REDLINE_MARK = "/* redline */"
-#: How long connecting may take.
-CONNECT_TIMEOUT_S = 5
+__all__ = ["PostgresActivityProbe", "StatementWatch"]
 
 _ACTIVITY = f"""{REDLINE_MARK}
-SELECT count(*),
-       count(*) FILTER (WHERE state = 'active'),
-       count(*) FILTER (WHERE state = 'idle'),
-       count(*) FILTER (WHERE state LIKE 'idle in transaction%'),
-       count(*) FILTER (WHERE wait_event_type = 'Lock')
+SELECT count(*) AS connections,
+       count(*) FILTER (WHERE state = 'active') AS active,
+       count(*) FILTER (WHERE state = 'idle') AS idle,
+       count(*) FILTER (WHERE state LIKE 'idle in transaction%') AS idle_in_transaction,
+       count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting_on_locks
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
 """
 _COUNTERS = f"""{REDLINE_MARK}
-SELECT xact_commit, xact_rollback, blks_read, blks_hit, temp_bytes, deadlocks
+SELECT xact_commit AS commits, xact_rollback AS rollbacks, blks_read AS blocks_read,
+       blks_hit AS blocks_hit, temp_bytes, deadlocks
 FROM pg_stat_database WHERE datname = current_database()
 """
+#: Statements kept with a run (the most time first).
+KEPT_STATEMENTS = 200
 _COUNTER_NAMES = ("commits", "rollbacks", "blocks_read", "blocks_hit", "temp_bytes", "deadlocks")
 
 
-def connect_postgres(dsn: Dsn) -> psycopg.Connection[Any]:
-    """An autocommit connection to ``dsn``, named ``redline``.
+class StatementWatch:
+    """The statements a run caused: a snapshot at its start and one at its end.
 
-    Raises:
-        TargetError: the server cannot be reached or refuses; never shows the password.
+    :meth:`check` connects before the run (so a refusal stops it before any load);
+    the runner calls :meth:`start` and :meth:`stop` (a ``RunWatcher``).
     """
-    try:
-        return psycopg.connect(
-            host=dsn.host, port=dsn.port, dbname=dsn.database, user=dsn.user,
-            password=dsn.password(), connect_timeout=CONNECT_TIMEOUT_S,
-            application_name="redline", autocommit=True,
-        )  # fmt: skip
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no reason given"
-        password = dsn.password()
-        if password:
-            first = first.replace(password, "***")
-        raise TargetError(
-            f"--db: cannot connect to {dsn}: {first}",
-            hint="check that PostgreSQL listens there and the user, password and database",
-        ) from None
+
+    def __init__(self, dsn: Dsn) -> None:
+        self.dsn = dsn
+        self._probe = PostgresProbe(dsn)
+        self._before: dict[int, QueryStats] = {}
+        self.statements: list[QueryStats] = []
+
+    def check(self) -> None:
+        """Connect and read the statements once: errors here come before the load."""
+        self._probe.__enter__()
+        self._before = self._probe.statements_snapshot()
+
+    def start(self, start_ns: int) -> None:
+        """The snapshot the run's statements are counted from."""
+        self._before = self._probe.statements_snapshot()
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the results file: the DSN (redacted) and the statements, most time first."""
+        ran = self.statements[:KEPT_STATEMENTS]
+        return {"dsn": str(self.dsn), "statements": [s.to_dict() for s in ran]}
+
+    def stop(self) -> list[QueryStats]:
+        """What ran since :meth:`start`, most time first; closes the connection."""
+        try:
+            self.statements = statements_delta(self._before, self._probe.statements_snapshot())
+        finally:
+            self._probe.__exit__(None, None, None)
+        return self.statements
 
 
 class PostgresActivityProbe:
@@ -69,12 +86,12 @@ class PostgresActivityProbe:
     def __init__(self, dsn: Dsn) -> None:
         self.dsn = dsn
         self.name = f"database {dsn}"
-        self._conn: psycopg.Connection[Any] | None = None
+        self._conn: psycopg.Connection[dict[str, Any]] | None = None
         self._last: tuple[int, ...] = ()
 
     def prime(self) -> None:
         """Connect and take the counters' first reading."""
-        self._conn = connect_postgres(self.dsn)
+        self._conn = _connect(self.dsn)
         self._last = self._counters()
 
     def sample(self, elapsed_s: float) -> dict[str, Any] | None:
@@ -82,9 +99,9 @@ class PostgresActivityProbe:
         if self._conn is None:
             return None
         try:
-            row = self._conn.execute(_ACTIVITY).fetchone()
+            row = self._conn.execute(_ACTIVITY).fetchone() or {}
             now = self._counters()
-        except psycopg.Error as exc:
+        except psycopg.Error as exc:  # the sampler drops the probe with this note
             raise OSError(f"the database stopped answering: {exc}") from None
         per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
         rates = {
@@ -92,15 +109,7 @@ class PostgresActivityProbe:
             for name, a, b in zip(_COUNTER_NAMES, self._last, now, strict=True)
         }
         self._last = now
-        total, active, idle, idle_in_tx, waiting = row or (0, 0, 0, 0, 0)
-        return {
-            "connections": total,
-            "active": active,
-            "idle": idle,
-            "idle_in_transaction": idle_in_tx,
-            "waiting_on_locks": waiting,
-            **rates,
-        }
+        return {**{k: int(v or 0) for k, v in row.items()}, **rates}
 
     def close(self) -> None:
         """Close the probe's own connection."""
@@ -110,5 +119,5 @@ class PostgresActivityProbe:
 
     def _counters(self) -> tuple[int, ...]:
         assert self._conn is not None, "prime() connects first"
-        row = self._conn.execute(_COUNTERS).fetchone()
-        return tuple(int(v or 0) for v in row) if row else (0,) * len(_COUNTER_NAMES)
+        row = self._conn.execute(_COUNTERS).fetchone() or {}
+        return tuple(int(row.get(name) or 0) for name in _COUNTER_NAMES)

@@ -4,7 +4,11 @@ CSV, comparisons, and the JUnit and Markdown summaries for CI."""
 from redline.report._comparison import comparison_markdown, render_comparison, shown_endpoints
 from redline.report._cpu_profile import render_cpu_profile
 from redline.report._csv import series_csv
-from redline.report._database import render_index_advice, render_top_statements
+from redline.report._database import (
+    render_index_advice,
+    render_run_statements,
+    render_top_statements,
+)
 from redline.report._files import write_report
 from redline.report._findings import diagnosis_markdown, render_diagnosis
 from redline.report._flamegraph import flamegraph_svg
@@ -36,6 +40,7 @@ __all__ = [
     "render_index_advice",
     "render_memory_profile",
     "render_profiles",
+    "render_run_statements",
     "render_stored_run",
     "render_summary",
     "render_test_report",

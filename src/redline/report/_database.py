@@ -9,10 +9,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["render_index_advice", "render_top_statements"]
+__all__ = ["render_index_advice", "render_run_statements", "render_top_statements"]
 
 #: Shown of a statement's text in a table.
 QUERY_CHARS = 90
+#: Statements shown after a run with ``--db``.
+RUN_STATEMENTS = 10
+
+
+def render_run_statements(database: Mapping[str, Any], console: Console) -> None:
+    """The statements a run caused (``redline run --db``), the most time first."""
+    statements = list(database.get("statements") or [])[:RUN_STATEMENTS]
+    render_top_statements(
+        statements, console, title=f"statements during the run ({database['dsn']})"
+    )
 
 
 def render_top_statements(

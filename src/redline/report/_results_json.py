@@ -16,6 +16,9 @@ schema_version history:
        ``profiles`` (added later in version 2, optional): the server's CPU
        profile in each steady window, as collapsed stacks (``redline run
        --profile``, see docs/profile.md); absent without it.
+       ``database`` (added later in version 2, optional): the statements the run
+       caused on the database named by ``--db`` (see docs/database.md), and
+       ``resources.database``: its activity per sample.
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ def results_to_dict(
         "series": series.to_dict(),
         "resources": result.resources.to_dict() if result.resources is not None else None,
         **({"profiles": result.profiles} if result.profiles else {}),
+        **({"database": result.database} if result.database is not None else {}),
         **({"diagnosis": diagnosis.to_dict()} if diagnosis is not None else {}),
     }
 
