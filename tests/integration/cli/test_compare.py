@@ -63,7 +63,9 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
 
     # A run of another plan (here: the same file with another method) is refused by hand.
     exported = tmp_path / "other.json"
-    export = redline("export", second, "--format", "json", "-o", str(exported), "--history", str(db))
+    export = redline(
+        "export", second, "--format", "json", "-o", str(exported), "--history", str(db)
+    )
     assert export.returncode == 0, export.stderr
     document = json.loads(exported.read_text())
     document["plan"]["requests"][0]["method"] = "POST"
@@ -71,7 +73,9 @@ def test_a_slower_service_fails_the_gate_and_ci_outputs_say_why(tmp_path: Path) 
     refused = redline("compare", "shop", str(exported), "--history", str(db))
     assert refused.returncode == 2
     assert "cannot compare" in refused.stderr and "the plans differ" in refused.stderr
-    assert redline("compare", "shop", str(exported), "--force", "--history", str(db)).returncode == 0
+    assert (
+        redline("compare", "shop", str(exported), "--force", "--history", str(db)).returncode == 0
+    )
 
     # The gate's verdict is the stored run's.
     listed = redline("runs", "--history", str(db))
