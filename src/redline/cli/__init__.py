@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from redline.cli._capacity import capacity
 from redline.cli._compare import add_compare_commands
+from redline.cli._db import db_app
 from redline.cli._diagnose import diagnose
 from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
@@ -36,6 +37,7 @@ app = typer.Typer(
 )
 app.command()(run)
 app.add_typer(import_app)
+app.add_typer(db_app)
 add_history_commands(app)
 add_compare_commands(app)
 app.command()(capacity)

@@ -4,6 +4,7 @@
 :class:`TestReport`; it prints nothing (``redline.report`` renders it).
 """
 
+from redline.diagnose._database import database_findings
 from redline.diagnose._diagnosis import Diagnosis, diagnose
 from redline.diagnose._finding import Category, Evidence, Finding, Severity, confidence_label
 from redline.diagnose._forecast import SCALING_ASSUMPTION, Forecast, forecast
@@ -43,6 +44,7 @@ __all__ = [
     "UslFit",
     "analyze_run",
     "confidence_label",
+    "database_findings",
     "diagnose",
     "find_knee",
     "fit_usl",

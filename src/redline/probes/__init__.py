@@ -22,12 +22,14 @@ them once a second during a run.
 
 from __future__ import annotations
 
+from redline.probes._db_analysis import MySqlAnalysis, SqliteAnalysis, analyze_mysql, analyze_sqlite
 from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
 from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._perf import perf_available, profile_perf
 from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
+from redline.probes._pg_analysis import PostgresAnalysis, analyze_postgres
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
 from redline.probes._profile_command import profile_command, profile_running
@@ -47,18 +49,24 @@ __all__ = [
     "Frame",
     "GilReport",
     "HostProbe",
+    "MySqlAnalysis",
     "MemoryProfile",
     "Hotspot",
     "PostgresActivityProbe",
+    "PostgresAnalysis",
     "ProcessTreeProbe",
     "ProfileSchedule",
     "ProfileWindow",
     "PySpyConfig",
     "ShareChange",
+    "SqliteAnalysis",
     "StackSamples",
     "StatementWatch",
     "ThreadGil",
     "WindowProfile",
+    "analyze_mysql",
+    "analyze_postgres",
+    "analyze_sqlite",
     "host_info",
     "perf_available",
     "process_exists",

@@ -1,0 +1,85 @@
+"""``redline db analyze DSN``: a database's heaviest statements, their plans, indexes, health."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from redline.cli._history import PIPE_WIDTH
+from redline.diagnose import Diagnosis, database_findings
+from redline.errors import ConfigError
+from redline.plan import Dsn, parse_dsn
+from redline.probes import analyze_mysql, analyze_postgres, analyze_sqlite
+from redline.report import render_diagnosis, render_index_advice, render_top_statements
+
+__all__ = ["db_app"]
+
+db_app = typer.Typer(name="db", help="Analyze a database: statements, plans, indexes, health.",
+                     no_args_is_help=True)  # fmt: skip
+#: ``--top`` and ``--plans`` bounds.
+MAX_TOP = 500
+
+
+@db_app.command("analyze")
+def analyze(
+    dsn_text: Annotated[
+        str, typer.Argument(metavar="DSN", help="postgresql://, mysql:// or sqlite:///")
+    ],
+    top: Annotated[int, typer.Option(help="Statements to list (1..500).")] = 20,
+    plans: Annotated[int, typer.Option(help="Heaviest statements to plan and advise on.")] = 5,
+    explain_analyze: Annotated[
+        bool, typer.Option("--analyze", help="PostgreSQL: EXPLAIN ANALYZE, rolled back.")
+    ] = False,
+    allow_writes: Annotated[
+        bool, typer.Option("--allow-writes", help="With --analyze: statements that write too.")
+    ] = False,
+    no_advise: Annotated[bool, typer.Option("--no-advise", help="No index advice.")] = False,
+    queries: Annotated[
+        Path | None, typer.Option(help="SQLite: a file of the statements to analyze.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Top statements, their plans and the rules over them, index advice and health."""
+    dsn = parse_dsn(dsn_text, field="DSN", schemes=("postgresql", "mysql", "sqlite"))
+    _check(dsn, top, plans, queries, explain_analyze)
+    if dsn.scheme == "postgresql":
+        options = {"analyze": explain_analyze, "allow_writes": allow_writes}
+        analysis: Any = analyze_postgres(dsn, top=top, plans=plans, advise=not no_advise, **options)
+        statements = [q.to_dict() for q in analysis.top]
+        advice = [a.to_dict() for a in analysis.advice]
+    elif dsn.scheme == "mysql":
+        analysis = analyze_mysql(dsn, top=top, plans=plans)
+        statements, advice = analysis.statements(), []
+    else:
+        analysis = analyze_sqlite(dsn, queries or Path())
+        statements, advice = [], []
+    diagnosis = Diagnosis(str(dsn), database_findings(analysis), False, analysis.notes)
+    if as_json:
+        out = {"dsn": str(dsn), "statements": statements, "advice": advice,
+               **diagnosis.to_dict()}  # fmt: skip
+        typer.echo(json.dumps(out, indent=1, ensure_ascii=False, default=str))
+        return
+    console = Console()
+    console = console if console.is_terminal else Console(width=PIPE_WIDTH)
+    if statements:
+        render_top_statements(statements, console, title=f"top statements by time ({dsn})")
+    if dsn.scheme == "postgresql" and not no_advise:
+        render_index_advice(advice, console)
+    render_diagnosis(diagnosis, console, title=f"diagnosis of database {dsn}")
+
+
+def _check(dsn: Dsn, top: int, plans: int, queries: Path | None, explain_analyze: bool) -> None:
+    if not 1 <= top <= MAX_TOP:
+        raise ConfigError(f"--top: {top!r} is out of range; allowed 1..{MAX_TOP}")
+    if not 0 <= plans <= top:
+        raise ConfigError(f"--plans: {plans!r} is out of range; allowed 0..--top ({top})")
+    if dsn.scheme == "sqlite" and queries is None:
+        raise ConfigError("--queries: SQLite keeps no statement statistics; give a file of them")
+    if queries is not None and not queries.is_file():
+        raise ConfigError(f"--queries: {str(queries)!r} is not a file")
+    if explain_analyze and dsn.scheme != "postgresql":
+        raise ConfigError("--analyze: for PostgreSQL only")

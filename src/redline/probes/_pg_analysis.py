@@ -1,0 +1,116 @@
+"""Everything ``redline db analyze postgresql://...`` reads from a PostgreSQL database.
+
+One pass, each part on its own: the top statements (pg_stat_statements), the
+plan of each of the heaviest, index advice (HypoPG), and the health views. A
+part that cannot be read (a missing privilege or extension) leaves a note and
+the others still run, so a partial analysis is still shown. Turning it into
+findings is :func:`redline.diagnose.database_findings`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from psycopg.rows import tuple_row
+
+from redline.errors import ConfigError, RedlineError
+from redline.plan import Dsn
+from redline.probes._explain import explain
+from redline.probes._hypopg import IndexAdvice, advise_indexes
+from redline.probes._postgres import PgHealth, PostgresProbe, QueryStats, _connect
+
+__all__ = ["PostgresAnalysis", "analyze_postgres"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class PostgresAnalysis:
+    """What was read, and notes on what could not be."""
+
+    dsn: str
+    top: list[QueryStats] = field(default_factory=list)
+    #: The plan (EXPLAIN JSON) of each of the heaviest statements, by queryid.
+    plans: dict[int, dict[str, Any]] = field(default_factory=dict)
+    advice: list[IndexAdvice] = field(default_factory=list)
+    health: PgHealth | None = None
+    #: Rows of each table (reltuples), for the plan rules without ANALYZE figures.
+    table_rows: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--json``."""
+        return {
+            "dsn": self.dsn,
+            "top": [q.to_dict() for q in self.top],
+            "plans": {str(k): v for k, v in self.plans.items()},
+            "advice": [a.to_dict() for a in self.advice],
+            "health": self.health.to_dict() if self.health is not None else None,
+            "notes": list(self.notes),
+        }
+
+
+def analyze_postgres(
+    dsn: Dsn,
+    *,
+    top: int = 20,
+    plans: int = 5,
+    analyze: bool = False,
+    allow_writes: bool = False,
+    advise: bool = True,
+) -> PostgresAnalysis:
+    """Read the database behind ``dsn``.
+
+    Raises:
+        TargetError: the database cannot be reached at all (nothing to show).
+    """
+    result = PostgresAnalysis(str(dsn))
+    with PostgresProbe(dsn) as probe:
+        result.top = _part(result, "top statements", lambda: probe.top_queries(limit=top)) or []
+        result.health = _part(result, "health", probe.health)
+    conn: Any = _connect(dsn)
+    conn.row_factory = tuple_row  # what explain and the advisor read
+    try:
+        result.table_rows = _part(result, "table sizes", lambda: _table_rows(conn)) or {}
+        for stats in result.top[:plans]:
+            plan = _part(result, f"the plan of statement {stats.queryid}",
+                         _planner(conn, stats.query, analyze, allow_writes))  # fmt: skip
+            if plan is not None:
+                result.plans[stats.queryid] = plan
+        if advise and result.top:
+            queries = [q.query for q in result.top[:plans]]
+            result.advice = (
+                _part(result, "index advice", lambda: advise_indexes(conn, queries)) or []
+            )
+    finally:
+        conn.close()
+    return result
+
+
+def _planner(
+    conn: Any, query: str, analyze: bool, allow_writes: bool
+) -> Callable[[], dict[str, Any]]:
+    return lambda: explain(conn, query, analyze=analyze, allow_writes=allow_writes)
+
+
+def _part(result: PostgresAnalysis, what: str, read: Callable[[], T]) -> T | None:
+    """Run one part; a refusal becomes a note, the rest goes on."""
+    try:
+        return read()
+    except ConfigError as exc:
+        if "--analyze" in exc.message:
+            raise  # bad input from the user: say it, do not bury it in a note
+        result.notes.append(f"{what}: {exc.message}")
+    except RedlineError as exc:
+        result.notes.append(f"{what}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    return None
+
+
+def _table_rows(conn: Any) -> dict[str, float]:
+    rows = conn.execute(
+        "/* redline */ SELECT relname, reltuples FROM pg_class "
+        "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+    ).fetchall()
+    return {str(name): float(count) for name, count in rows}
