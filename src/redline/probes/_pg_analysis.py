@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import psycopg
 from psycopg.rows import tuple_row
 
 from redline.errors import ConfigError, RedlineError
@@ -106,6 +107,39 @@ def _part(result: PostgresAnalysis, what: str, read: Callable[[], T]) -> T | Non
     except RedlineError as exc:
         result.notes.append(f"{what}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
     return None
+
+
+def _advise(conn: Any, heaviest: list[QueryStats], notes: list[str]) -> list[IndexAdvice]:
+    """Index advice, weighed against each table's write rate where the statistics allow."""
+    writes, calls = _rates(conn, heaviest)
+    if not writes:
+        notes.append("index advice: write rates unknown (no statistics reset time), not weighed")
+    return advise_indexes(conn, [q.query for q in heaviest], writes_per_s=writes,
+                          calls_per_s=calls)  # fmt: skip
+
+
+def _rates(conn: Any, heaviest: list[QueryStats]) -> tuple[dict[str, float], dict[str, float]]:
+    """Average rates since the statistics were reset: rows written per table, calls per
+    statement (pg_stat_statements_info, PostgreSQL 14+)."""
+    row = conn.execute(
+        "/* redline */ SELECT extract(epoch FROM now() - stats_reset) FROM pg_stat_database "
+        "WHERE datname = current_database()"
+    ).fetchone()
+    since_s = float(row[0]) if row and row[0] else 0.0
+    if since_s <= 0:
+        return {}, {}
+    tables = conn.execute(
+        "/* redline */ SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
+    ).fetchall()
+    writes = {str(name): float(rows) / since_s for name, rows in tables}
+    try:
+        info = conn.execute("/* redline */ SELECT extract(epoch FROM now() - stats_reset) "
+                            "FROM pg_stat_statements_info").fetchone()  # fmt: skip
+    except psycopg.Error:  # PostgreSQL 13 and older: no reset time of its own
+        info = None
+    calls_since_s = float(info[0]) if info and info[0] else since_s
+    calls = {q.query: q.calls / calls_since_s for q in heaviest}
+    return writes, calls
 
 
 def _table_rows(conn: Any) -> dict[str, float]:
