@@ -4,7 +4,7 @@
 ``$1`` placeholders are fine) and, for each:
 
 1. reads the indexable columns from its SQL
-   (:func:`redline.diagnose._index_candidates.index_candidates`), keeping
+   (:func:`redline.probes._index_candidates.index_candidates`), keeping
    tables (not views) that exist and columns they have;
 2. drops candidates an existing index already serves: a valid, non-partial
    B-tree whose key columns start with the candidate's (the same index, or one
@@ -47,14 +47,14 @@ from typing import Any
 
 import psycopg
 
-from redline.diagnose._index_candidates import (
+from redline.errors import ConfigError, TargetError
+from redline.optimize import Change, ChangeKind
+from redline.probes._explain import REDLINE_MARK, explain
+from redline.probes._index_candidates import (
     TableName,
     index_candidates,
     referenced_tables,
 )
-from redline.errors import ConfigError, TargetError
-from redline.optimize import Change, ChangeKind
-from redline.probes._explain import REDLINE_MARK, explain
 
 __all__ = ["IndexAdvice", "advise_indexes", "index_name"]
 

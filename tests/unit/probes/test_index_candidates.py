@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from redline.diagnose._index_candidates import (
+from redline.probes._index_candidates import (
     IndexCandidate,
     TableName,
     index_candidates,
