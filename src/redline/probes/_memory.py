@@ -70,6 +70,8 @@ MAX_GROWTH_POINTS = 1000
 RUNNER_GRACE_S = 60.0
 #: How long the runner may take to exit once its summary is written.
 EXIT_GRACE_S = 3.0
+#: How long a runner may take to start (imports, memray) before it is stopped anyway.
+READY_WAIT_S = 30.0
 #: How often the stop looks at the runner.
 POLL_S = 0.05
 #: tracemalloc's own memory, as a share of the peak, above which a note says
@@ -412,6 +414,10 @@ def _stop_runner(proc: subprocess.Popen[bytes], summary: Path) -> None:
     """SIGTERM, then SIGKILL once the runner has had :data:`EXIT_GRACE_S` to exit after
     writing ``summary`` (the program's non-daemon threads can keep it alive), or
     :data:`RUNNER_GRACE_S` in all; by PID, the runner only."""
+    ready, ready_by_s = summary.with_name(runner.READY_NAME), time.monotonic() + READY_WAIT_S
+    while proc.poll() is None and not ready.exists() and time.monotonic() < ready_by_s:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(POLL_S)  # still starting: a SIGTERM now would kill it without a summary
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
     deadline_s = time.monotonic() + RUNNER_GRACE_S
@@ -481,6 +487,7 @@ def profile_memory_command(
         )
         summary = folder / runner.SUMMARY_NAME
         summary.unlink(missing_ok=True)  # a summary of an earlier run in out_dir is not this one
+        (folder / runner.READY_NAME).unlink(missing_ok=True)
         proc = start_program(runner_command)
         try:
             exited = wait_program(proc, duration_s, stop)

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_SNAPSHOT_EVERY_S",
     "MEMRAY_NAME",
     "MS_PER_S",
+    "READY_NAME",
     "RUNNER_MODULE",
     "RUNPY_FILES",
     "SAMPLER_THREAD_NAME",
@@ -31,6 +32,8 @@ RUNNER_MODULE = "redline.probes._memory_runner"
 SCHEMA_VERSION = 1
 #: The summary's name in the output folder.
 SUMMARY_NAME = "summary.json"
+#: Written once the runner stops cleanly on SIGTERM (before it, a signal would kill it).
+READY_NAME = "ready"
 #: memray's capture's name in the output folder.
 MEMRAY_NAME = "memray.bin"
 #: Default interval of the time series, and when the baseline snapshot is taken.

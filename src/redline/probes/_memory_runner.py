@@ -80,6 +80,7 @@ from redline.probes._memory_files import (
     DEFAULT_SNAPSHOT_EVERY_S,
     MEMRAY_NAME,
     MS_PER_S,
+    READY_NAME,
     RUNPY_FILES,
     SAMPLER_THREAD_NAME,
     SCHEMA_VERSION,
@@ -352,8 +353,9 @@ def _run_target(target: list[str]) -> dict[str, Any]:
     return runpy.run_path(target[0], run_name="__main__")
 
 
-def _run(target: list[str]) -> _Outcome:
+def _run(target: list[str], ready: Path) -> _Outcome:
     _set_stop_signals(_stop_on_signal)
+    ready.touch()  # from here a stop is a clean one: the reader may send SIGTERM
     try:
         return _Outcome(Ending.RETURNED, 0, _run_target(target))
     except KeyboardInterrupt as exc:
@@ -456,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     started_s = time.monotonic()
     with tracker or nullcontext():
         sampler.start()  # in the tracker, so memray knows its thread by name
-        outcome = _run(args.target)
+        outcome = _run(args.target, args.out_dir / READY_NAME)
         duration_s = time.monotonic() - started_s
         sampler.stop()
         meter.stop()
