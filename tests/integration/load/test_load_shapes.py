@@ -98,9 +98,12 @@ def test_poisson_arrivals_at_a_constant_rate(server: RecordingServer, tmp_path: 
     assert abs(len(arrivals(server)) - 3000) <= 4 * math.sqrt(3000)
     assert_follows(per_second(server)[:10], [300.0] * 10, slack=4)
     times = sorted(arrivals(server))
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    cv = statistics.pstdev(gaps) / statistics.fmean(gaps)
-    assert 0.85 <= cv <= 1.25  # exponential gaps; evenly spaced ones give about 0.1
+    gaps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    # The longest 1 % left out: a stall of the (shared, busy) machine shows as one long
+    # gap at the server, not as the schedule's; it would inflate the spread on its own.
+    kept = gaps[: int(len(gaps) * 0.99)]
+    cv = statistics.pstdev(kept) / statistics.fmean(kept)
+    assert 0.8 <= cv <= 1.25  # exponential gaps (trimmed: about 0.9); evenly spaced: about 0.1
 
 
 def test_a_diurnal_rate_rises_and_falls(server: RecordingServer, tmp_path: Path) -> None:
