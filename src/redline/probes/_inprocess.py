@@ -85,6 +85,11 @@ def _run_target(target: list[str]) -> None:
         runpy.run_path(target[0], run_name="__main__")
 
 
+def ready_path(out: Path) -> Path:
+    """The file the runner creates once a SIGTERM would leave a profile behind."""
+    return out.with_name(out.name + ".ready")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Profile the program after ``--``; write its stacks to ``--out``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -104,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     profiler = Profiler(interval=args.interval_ms / 1000, async_mode="disabled")
     profiler.start()
+    ready_path(args.out).touch()  # from here a SIGTERM leaves a profile: the caller may stop us
     code = 0
     try:
         _run_target(target)

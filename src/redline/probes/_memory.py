@@ -47,7 +47,12 @@ from typing import Any, Protocol
 
 from redline.errors import ConfigError, ProfileError
 from redline.probes import _memory_files as runner
-from redline.probes._profile_command import python_target, start_program, wait_program
+from redline.probes._profile_command import (
+    python_target,
+    start_program,
+    wait_program,
+    wait_ready,
+)
 from redline.probes._stacks import Frame, StackSamples
 
 __all__ = [
@@ -70,8 +75,6 @@ MAX_GROWTH_POINTS = 1000
 RUNNER_GRACE_S = 60.0
 #: How long the runner may take to exit once its summary is written.
 EXIT_GRACE_S = 3.0
-#: How long a runner may take to start (imports, memray) before it is stopped anyway.
-READY_WAIT_S = 30.0
 #: How often the stop looks at the runner.
 POLL_S = 0.05
 #: tracemalloc's own memory, as a share of the peak, above which a note says
@@ -414,10 +417,7 @@ def _stop_runner(proc: subprocess.Popen[bytes], summary: Path) -> None:
     """SIGTERM, then SIGKILL once the runner has had :data:`EXIT_GRACE_S` to exit after
     writing ``summary`` (the program's non-daemon threads can keep it alive), or
     :data:`RUNNER_GRACE_S` in all; by PID, the runner only."""
-    ready, ready_by_s = summary.with_name(runner.READY_NAME), time.monotonic() + READY_WAIT_S
-    while proc.poll() is None and not ready.exists() and time.monotonic() < ready_by_s:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(POLL_S)  # still starting: a SIGTERM now would kill it without a summary
+    wait_ready(proc, summary.with_name(runner.READY_NAME))
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
     deadline_s = time.monotonic() + RUNNER_GRACE_S

@@ -34,10 +34,13 @@ __all__ = [
     "start_program",
     "stop_program",
     "wait_program",
+    "wait_ready",
 ]
 
 #: How long a stopped program may take to exit before it is killed.
 STOP_GRACE_S = 5.0
+#: How long a runner may take to start (its imports) before it is stopped anyway.
+READY_WAIT_S = 30.0
 #: How often the wait looks at the program and the stop request.
 POLL_S = 0.05
 
@@ -145,6 +148,7 @@ def _in_process(
         started = time.monotonic()
         proc = start_program(runner)
         exited = wait_program(proc, duration_s, stop)
+        wait_ready(proc, out.with_name(out.name + ".ready"))
         stop_program(proc)
         if not out.exists():
             raise ProfileError(
@@ -183,6 +187,16 @@ def wait_program(
         if waiter.wait(POLL_S):
             return False
     return False
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes], ready: Path, *, timeout_s: float = READY_WAIT_S
+) -> None:
+    """Wait until a runner has created ``ready`` (or exited): a SIGTERM before it kills it
+    without the profile it would otherwise write."""
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and not ready.exists() and time.monotonic() < deadline:
+        time.sleep(POLL_S)
 
 
 def stop_program(proc: subprocess.Popen[bytes], *, grace_s: float = STOP_GRACE_S) -> None:
