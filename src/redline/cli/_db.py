@@ -10,10 +10,9 @@ import typer
 from rich.console import Console
 
 from redline.cli._history import PIPE_WIDTH
-from redline.diagnose import Diagnosis, database_findings
+from redline.diagnose import Diagnosis
 from redline.errors import ConfigError
 from redline.plan import Dsn, parse_dsn
-from redline.probes import analyze_mysql, analyze_postgres, analyze_sqlite
 from redline.report import render_diagnosis, render_index_advice, render_top_statements
 
 __all__ = ["db_app"]
@@ -46,6 +45,10 @@ def analyze(
     """Top statements, their plans and the rules over them, index advice and health."""
     dsn = parse_dsn(dsn_text, field="DSN", schemes=("postgresql", "mysql", "sqlite"))
     _check(dsn, top, plans, queries, explain_analyze)
+    # Here, not at the top: the drivers and the SQL parser are half of every command's start-up.
+    from redline.diagnose import database_findings
+    from redline.probes import analyze_mysql, analyze_postgres, analyze_sqlite
+
     if dsn.scheme == "postgresql":
         options = {"analyze": explain_analyze, "allow_writes": allow_writes}
         analysis: Any = analyze_postgres(dsn, top=top, plans=plans, advise=not no_advise, **options)

@@ -42,7 +42,7 @@ from redline.plan import (
     parse_dsn,
     plan_from_flags,
 )
-from redline.probes import ProfileSchedule, PySpyConfig, StatementWatch, steady_windows
+from redline.probes import ProfileSchedule, PySpyConfig, steady_windows
 from redline.report import (
     LiveView,
     render_comparison,
@@ -286,7 +286,11 @@ def run(
         raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")
     interval_s = parse_sample_every(sample_every)
     dsn = parse_dsn(database, field="--db", schemes=("postgresql",)) if database else None
-    statements = StatementWatch(dsn) if dsn is not None else None
+    statements = None
+    if dsn is not None:
+        from redline.probes import StatementWatch  # loads the driver only when asked for
+
+        statements = StatementWatch(dsn)
     if statements is not None:
         statements.check()  # a database that refuses stops the run before any load
     with resource_sampling(

@@ -30,7 +30,6 @@ from redline.metrics import ResourceProbe, ResourceSampler
 from redline.plan import Dsn, Plan, parse_duration
 from redline.probes import (
     HostProbe,
-    PostgresActivityProbe,
     ProcessTreeProbe,
     host_info,
     process_exists,
@@ -119,6 +118,8 @@ def _sampler(pid: int | None, interval_s: float, database: Dsn | None) -> Resour
     if pid is not None:
         probes["server"] = ProcessTreeProbe(pid)
     if database is not None:
+        from redline.probes import PostgresActivityProbe  # loads the driver only when asked for
+
         probes["database"] = PostgresActivityProbe(database)
     return ResourceSampler(probes, interval_s=interval_s, server_pid=pid, host_info=host_info)
 

@@ -4,7 +4,8 @@
 :class:`TestReport`; it prints nothing (``redline.report`` renders it).
 """
 
-from redline.diagnose._database import database_findings
+from typing import TYPE_CHECKING, Any
+
 from redline.diagnose._diagnosis import Diagnosis, diagnose
 from redline.diagnose._finding import Category, Evidence, Finding, Severity, confidence_label
 from redline.diagnose._forecast import SCALING_ASSUMPTION, Forecast, forecast
@@ -18,6 +19,20 @@ from redline.diagnose._spike import SpikeVerdict, spike_verdict
 from redline.diagnose._test_report import BreakingPoint, Spread, TestReport, analyze_run
 from redline.diagnose._trend import Trend, linear_trend
 from redline.diagnose._usl import USL_MIN_POINTS, UslFit, fit_usl
+
+if TYPE_CHECKING:
+    from redline.diagnose._database import database_findings
+
+
+def __getattr__(name: str) -> Any:
+    # The database rules read the database probes' types, which load drivers and an SQL
+    # parser: imported on first use (see redline.probes).
+    if name == "database_findings":
+        from redline.diagnose._database import database_findings
+
+        return database_findings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LITTLE_TOLERANCE",

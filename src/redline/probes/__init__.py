@@ -22,14 +22,14 @@ them once a second during a run.
 
 from __future__ import annotations
 
-from redline.probes._db_analysis import MySqlAnalysis, SqliteAnalysis, analyze_mysql, analyze_sqlite
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
 from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._perf import perf_available, profile_perf
-from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
-from redline.probes._pg_analysis import PostgresAnalysis, analyze_postgres
 from redline.probes._pid import process_exists
 from redline.probes._process import ProcessTreeProbe
 from redline.probes._profile_command import profile_command, profile_running
@@ -41,6 +41,37 @@ from redline.probes._profile_schedule import (
 )
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
 from redline.probes._stacks import Frame, Hotspot, ShareChange, StackSamples, share_changes
+
+if TYPE_CHECKING:
+    from redline.probes._db_analysis import (
+        MySqlAnalysis,
+        SqliteAnalysis,
+        analyze_mysql,
+        analyze_sqlite,
+    )
+    from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
+    from redline.probes._pg_analysis import PostgresAnalysis, analyze_postgres
+
+#: The database probes load drivers and an SQL parser (half the CLI's start-up):
+#: they are imported on first use, so commands that touch no database start faster.
+_LAZY = {
+    "MySqlAnalysis": "redline.probes._db_analysis",
+    "SqliteAnalysis": "redline.probes._db_analysis",
+    "analyze_mysql": "redline.probes._db_analysis",
+    "analyze_sqlite": "redline.probes._db_analysis",
+    "PostgresActivityProbe": "redline.probes._pg_activity",
+    "StatementWatch": "redline.probes._pg_activity",
+    "PostgresAnalysis": "redline.probes._pg_analysis",
+    "analyze_postgres": "redline.probes._pg_analysis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "Blocker",
