@@ -6,7 +6,7 @@ latency reads the same everywhere.
 
 from __future__ import annotations
 
-__all__ = ["format_bytes", "format_latency"]
+__all__ = ["format_bytes", "format_latency", "one_line"]
 
 #: Byte units, each 1,024 times the one before.
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
@@ -29,3 +29,10 @@ def format_bytes(count: float) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} {_BYTE_UNITS[-1]}"
+
+
+def one_line(text: str, chars: int, *, ellipsis: str = "…") -> str:
+    """``text`` on one line (a statement's own line breaks and indents folded), cut to
+    ``chars`` with ``ellipsis`` at the end when it is longer."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= chars else flat[: chars - len(ellipsis)] + ellipsis

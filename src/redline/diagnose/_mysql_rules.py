@@ -58,6 +58,7 @@ from redline.probes._mysql import (
     plan_tables,
 )
 from redline.probes._sqlite import table_aliases
+from redline.units import one_line
 
 __all__ = ["mysql_health_findings", "mysql_plan_findings"]
 
@@ -315,8 +316,7 @@ def _location(table: str, query: str) -> str:
 
 
 def _short(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= QUERY_CHARS else flat[: QUERY_CHARS - 3] + "..."
+    return one_line(text, QUERY_CHARS, ellipsis="...")
 
 
 # --- health --------------------------------------------------------------------------------

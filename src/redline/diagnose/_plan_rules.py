@@ -53,6 +53,7 @@ from sqlglot import exp
 
 from redline.diagnose._finding import Category, Evidence, Finding, Severity
 from redline.errors import ConfigError
+from redline.units import one_line
 
 __all__ = ["plan_findings"]
 
@@ -596,9 +597,7 @@ def _finding(
     recommendation: str,
     expected_effect: str,
 ) -> Finding:
-    query = " ".join(context.query.split())
-    if len(query) > QUERY_QUOTE_CHARS:
-        query = query[: QUERY_QUOTE_CHARS - 3] + "..."
+    query = one_line(context.query, QUERY_QUOTE_CHARS, ellipsis="...")
     where = node.label if node.path == node.label else f"{node.label} (plan: {node.path})"
     prefix = f"query {context.fingerprint}: " if context.fingerprint else ""
     return Finding(

@@ -19,6 +19,7 @@ from typing import Any
 
 from redline.diagnose._finding import Category, Evidence, Finding, Severity
 from redline.diagnose._timeline import Timeline
+from redline.units import one_line
 
 __all__ = ["database_time", "n_plus_one"]
 
@@ -68,9 +69,9 @@ def database_time(timeline: Timeline) -> list[Finding]:
             evidence=(
                 Evidence("statement time per request", f"{db_ms:.2f} ms", SOURCE),
                 Evidence("mean response time", f"{mean_us / 1000:.2f} ms", "the run's summary"),
-                Evidence("the heaviest statement", _short(top["query"]), SOURCE),
+                Evidence("the heaviest statement", one_line(top["query"], QUERY_CHARS), SOURCE),
             ),
-            location=f"query: {_short(top['query'])}",
+            location=f"query: {one_line(top['query'], QUERY_CHARS)}",
             recommendation="make the heaviest statements cheaper: redline db analyze DSN shows "
             "their plans and the indexes that would help",
             expected_effect="latency falls with the statement time saved",
@@ -84,7 +85,7 @@ def _n_plus_one(
     endpoints = (timeline.document.get("series") or {}).get("endpoints") or []
     where = f"endpoint {endpoints[0]}" if len(endpoints) == 1 else f"{len(endpoints)} endpoints"
     ms_per_request = float(statement["total_ms"]) / requests
-    query = _short(statement["query"])
+    query = one_line(statement["query"], QUERY_CHARS)
     return Finding(
         rule="n-plus-one",
         category=Category.DATABASE,
@@ -115,8 +116,3 @@ def _database(timeline: Timeline) -> tuple[Mapping[str, Any] | None, int]:
     database = timeline.document.get("database")
     total = (timeline.document.get("summary") or {}).get("total") or {}
     return database, int(total.get("count") or 0)
-
-
-def _short(query: str) -> str:
-    flat = " ".join(str(query).split())
-    return flat if len(flat) <= QUERY_CHARS else flat[: QUERY_CHARS - 1] + "…"

@@ -34,6 +34,7 @@ from redline.probes._sqlite import (
     filtered_columns,
     table_aliases,
 )
+from redline.units import one_line
 
 __all__ = ["sqlite_plan_findings"]
 
@@ -216,6 +217,5 @@ def _recommend(fix: SqliteIndexCheck | None, otherwise: str, context: _Context |
 
 
 def _location(table: str | None, query: str) -> str:
-    flat = " ".join(query.split())
-    short = flat if len(flat) <= QUERY_CHARS else flat[: QUERY_CHARS - 3] + "..."
+    short = one_line(query, QUERY_CHARS, ellipsis="...")
     return f"{table} in: {short}" if table else f"query: {short}"

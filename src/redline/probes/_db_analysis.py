@@ -22,7 +22,14 @@ from redline.probes._sqlite import (
     table_aliases,
 )
 
-__all__ = ["MySqlAnalysis", "PlannedStatement", "SqliteAnalysis", "analyze_mysql", "analyze_sqlite"]
+__all__ = [
+    "MySqlAnalysis",
+    "PlannedStatement",
+    "SqliteAnalysis",
+    "analyze_mysql",
+    "analyze_sqlite",
+    "read_part",
+]
 
 T = TypeVar("T")
 
@@ -66,14 +73,14 @@ def analyze_mysql(dsn: Dsn, *, top: int = 20, plans: int = 5) -> MySqlAnalysis:
     """Top digests, the plans of the heaviest (with unverified index candidates), health."""
     result = MySqlAnalysis(str(dsn))
     with MySqlProbe(dsn) as probe:
-        result.top = _part(result.notes, "top statements", lambda: probe.top_digests(top)) or []
+        result.top = read_part(result.notes, "top statements", lambda: probe.top_digests(top)) or []
         for digest in result.top[:plans]:
             query = digest.sample or digest.text
-            plan = _part(result.notes, f"the plan of {digest.digest[:12]}",
+            plan = read_part(result.notes, f"the plan of {digest.digest[:12]}",
                          lambda q=query: probe.explain(q))  # type: ignore[misc]  # fmt: skip
             if plan is not None:
                 checks: list[MySqlIndexCheck] = (
-                    _part(
+                    read_part(
                         result.notes,
                         "index candidates",
                         lambda q=query: probe.advise(q),  # type: ignore[misc]
@@ -81,7 +88,7 @@ def analyze_mysql(dsn: Dsn, *, top: int = 20, plans: int = 5) -> MySqlAnalysis:
                     or []
                 )
                 result.planned.append(PlannedStatement(query, plan, checks))
-        result.health = _part(result.notes, "health", probe.health)
+        result.health = read_part(result.notes, "health", probe.health)
     return result
 
 
@@ -91,7 +98,7 @@ def analyze_sqlite(dsn: Dsn, queries_file: Path) -> SqliteAnalysis:
     queries = read_queries(queries_file)
     with SqliteProbe(dsn) as probe:
         for query in queries:
-            rows: list[PlanRow] | None = _part(result.notes, f"the plan of {query[:40]!r}",
+            rows: list[PlanRow] | None = read_part(result.notes, f"the plan of {query[:40]!r}",
                                                lambda q=query: probe.query_plan(q))  # type: ignore[misc]  # fmt: skip
             if rows is None:
                 continue
@@ -103,7 +110,8 @@ def analyze_sqlite(dsn: Dsn, queries_file: Path) -> SqliteAnalysis:
     return result
 
 
-def _part(notes: list[str], what: str, read: Callable[[], T]) -> T | None:
+def read_part(notes: list[str], what: str, read: Callable[[], T]) -> T | None:
+    """Run one part of an analysis; a refusal becomes a note and the rest goes on."""
     try:
         return read()
     except RedlineError as exc:

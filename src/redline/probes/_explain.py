@@ -43,6 +43,7 @@ from psycopg import sql as pgsql
 from sqlglot import exp
 
 from redline.errors import ConfigError, TargetError
+from redline.units import one_line
 
 __all__ = ["explain", "is_read_only"]
 
@@ -215,5 +216,4 @@ def _translated(exc: psycopg.Error, text: str) -> ConfigError | TargetError:
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 3] + "...")
+    return repr(one_line(text, QUOTE_CHARS, ellipsis="..."))

@@ -64,6 +64,7 @@ from redline.errors import ConfigError, TargetError
 from redline.optimize import Change, ChangeKind
 from redline.plan import Dsn
 from redline.probes._sqlite import IndexCandidate, index_candidates, table_aliases
+from redline.units import one_line
 
 __all__ = [
     "DigestStat",
@@ -931,5 +932,4 @@ def _translated(
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 3] + "...")
+    return repr(one_line(text, QUOTE_CHARS, ellipsis="..."))

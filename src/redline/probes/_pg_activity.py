@@ -19,7 +19,7 @@ from redline.probes._postgres import (
     REDLINE_MARK,
     PostgresProbe,
     QueryStats,
-    _connect,
+    connect,
     statements_delta,
 )
 
@@ -91,7 +91,7 @@ class PostgresActivityProbe:
 
     def prime(self) -> None:
         """Connect and take the counters' first reading."""
-        self._conn = _connect(self.dsn)
+        self._conn = connect(self.dsn)
         self._last = self._counters()
 
     def sample(self, elapsed_s: float) -> dict[str, Any] | None:

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
 
-from redline.errors import ConfigError, RedlineError
 from redline.plan import Dsn
+from redline.probes._db_analysis import read_part
 from redline.probes._explain import explain
 from redline.probes._hypopg import IndexAdvice, advise_indexes
-from redline.probes._postgres import PgHealth, PostgresProbe, QueryStats, _connect
+from redline.probes._postgres import PgHealth, PostgresProbe, QueryStats, connect
 
 __all__ = ["PostgresAnalysis", "analyze_postgres"]
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -69,22 +67,24 @@ def analyze_postgres(
     """
     result = PostgresAnalysis(str(dsn))
     with PostgresProbe(dsn) as probe:
-        result.top = _part(result, "top statements", lambda: probe.top_queries(limit=top)) or []
-        result.health = _part(result, "health", probe.health)
-    conn: Any = _connect(dsn)
+        result.top = (
+            read_part(result.notes, "top statements", lambda: probe.top_queries(limit=top)) or []
+        )
+        result.health = read_part(result.notes, "health", probe.health)
+    conn: Any = connect(dsn)
     conn.row_factory = tuple_row  # what explain and the advisor read
     try:
-        result.table_rows = _part(result, "table sizes", lambda: _table_rows(conn)) or {}
+        result.table_rows = read_part(result.notes, "table sizes", lambda: _table_rows(conn)) or {}
         for stats in result.top[:plans]:
-            plan = _part(result, f"the plan of statement {stats.queryid}",
+            plan = read_part(result.notes, f"the plan of statement {stats.queryid}",
                          _planner(conn, stats.query, analyze, allow_writes))  # fmt: skip
             if plan is not None:
                 result.plans[stats.queryid] = plan
         if advise and result.top:
-            queries = [q.query for q in result.top[:plans]]
-            result.advice = (
-                _part(result, "index advice", lambda: advise_indexes(conn, queries)) or []
-            )
+            heaviest = result.top[:plans]
+            advice = read_part(result.notes, "index advice",
+                               lambda: _advise(conn, heaviest, result.notes))  # fmt: skip
+            result.advice = advice or []
     finally:
         conn.close()
     return result
@@ -94,19 +94,6 @@ def _planner(
     conn: Any, query: str, analyze: bool, allow_writes: bool
 ) -> Callable[[], dict[str, Any]]:
     return lambda: explain(conn, query, analyze=analyze, allow_writes=allow_writes)
-
-
-def _part(result: PostgresAnalysis, what: str, read: Callable[[], T]) -> T | None:
-    """Run one part; a refusal becomes a note, the rest goes on."""
-    try:
-        return read()
-    except ConfigError as exc:
-        if "--analyze" in exc.message:
-            raise  # bad input from the user: say it, do not bury it in a note
-        result.notes.append(f"{what}: {exc.message}")
-    except RedlineError as exc:
-        result.notes.append(f"{what}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
-    return None
 
 
 def _advise(conn: Any, heaviest: list[QueryStats], notes: list[str]) -> list[IndexAdvice]:

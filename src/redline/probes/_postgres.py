@@ -62,6 +62,7 @@ __all__ = [
     "Replica",
     "TableStats",
     "UnusedIndex",
+    "connect",
     "estimate_bloat_bytes",
     "read_machine",
     "statements_delta",
@@ -335,7 +336,7 @@ class PostgresProbe:
         self._statements_view: sql.Composable | None = None
 
     def __enter__(self) -> PostgresProbe:
-        self._conn = _connect(self._dsn)
+        self._conn = connect(self._dsn)
         try:
             version = self._one("SELECT current_setting('server_version_num')::int AS v")
         except BaseException:
@@ -898,7 +899,7 @@ _CONNECT_FAILURES: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 
-def _connect(dsn: Dsn) -> psycopg.Connection[dict[str, Any]]:
+def connect(dsn: Dsn) -> psycopg.Connection[dict[str, Any]]:
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
     try:
         return psycopg.connect(

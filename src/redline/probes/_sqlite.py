@@ -47,6 +47,7 @@ from sqlglot.tokenizer_core import TokenType
 from redline.errors import ConfigError, TargetError
 from redline.optimize import Change, ChangeKind
 from redline.plan import Dsn
+from redline.units import one_line
 
 __all__ = [
     "IndexCandidate",
@@ -661,5 +662,4 @@ def _quoted(name: str, quote: str) -> str:
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 3] + "...")
+    return repr(one_line(text, QUOTE_CHARS, ellipsis="..."))

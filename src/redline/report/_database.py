@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from redline.units import one_line
+
 __all__ = ["render_index_advice", "render_run_statements", "render_top_statements"]
 
 #: Shown of a statement's text in a table.
@@ -41,7 +43,7 @@ def render_top_statements(
         table.add_row(
             str(rank), f"{float(s['total_ms']):,.1f} ms", f"{int(s['calls']):,}",
             f"{float(s['mean_ms']):,.3f} ms", f"{int(s.get('rows') or 0):,}", ratio,
-            f"{temp:,}", Text(_short(str(s["query"]))),
+            f"{temp:,}", Text(one_line(str(s["query"]), QUERY_CHARS)),
         )  # fmt: skip
     console.print(table)
 
@@ -60,9 +62,4 @@ def render_index_advice(advice: Sequence[Mapping[str, Any]], console: Console) -
             highlight=False,
         )
         for query in item.get("queries") or []:
-            console.print(Text(f"   serves: {_short(str(query))}"), highlight=False)
-
-
-def _short(query: str) -> str:
-    flat = " ".join(query.split())
-    return flat if len(flat) <= QUERY_CHARS else flat[: QUERY_CHARS - 1] + "…"
+            console.print(Text(f"   serves: {one_line(str(query), QUERY_CHARS)}"), highlight=False)
