@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import runpy
-import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from types import FrameType
 
 from pyinstrument import Profiler
 from pyinstrument.frame_info import frame_info_get_identifier
@@ -33,6 +31,7 @@ from pyinstrument.frame_info import frame_info_get_identifier
 from redline.errors import ConfigError
 from redline.probes._loop_watch import LoopWatch, program_paths_of
 from redline.probes._stacks import Frame, StackSamples
+from redline.probes._stop_signals import StopSignals
 
 __all__ = ["main", "stacks_of_records"]
 
@@ -71,10 +70,6 @@ def _frame(info: str) -> Frame:
     return Frame(function, file or None, int(line) if line.isdigit() else None)
 
 
-def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # unwinds the program; the profile is written in finally
-
-
 def _run_target(target: list[str]) -> None:
     if target[0] == "-m":
         sys.argv = [target[1], *target[2:]]
@@ -102,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     target = args.target[1:] if args.target[:1] == ["--"] else args.target
     if not target:
         parser.error("give the program to run after --")
-    signal.signal(signal.SIGTERM, _stop_on_signal)
+    stops = StopSignals()
+    stops.arm()
     try:
         watch = _start_loop_watch(args.loop_watch_ms, target)
     except ConfigError as exc:
@@ -112,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ready_path(args.out).touch()  # from here a SIGTERM leaves a profile: the caller may stop us
     code = 0
     try:
-        _run_target(target)
+        stops.run(lambda: _run_target(target))
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:

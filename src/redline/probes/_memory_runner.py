@@ -62,7 +62,6 @@ import gc
 import json
 import os
 import runpy
-import signal
 import sys
 import sysconfig
 import threading
@@ -73,7 +72,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from redline.probes._memory_files import (
@@ -87,6 +85,8 @@ from redline.probes._memory_files import (
     SUMMARY_NAME,
     Ending,
 )
+from redline.probes._stop_signals import StopSignals
+from redline.probes._stop_signals import __file__ as stop_signals_file
 
 __all__ = [
     "Ending",
@@ -112,6 +112,9 @@ GENERATIONS = 3
 LIBRARY_DIRS = tuple(
     sorted({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")})
 )
+
+#: This runner's own files, which may sit outside site-packages (an editable install).
+RUNNER_FILES = (__file__, stop_signals_file)
 
 
 @dataclass
@@ -261,8 +264,8 @@ class HeapSampler:
 
 def is_app_file(file: str) -> bool:
     """Whether ``file`` is the program's own code: not frozen, the standard library,
-    site-packages or this runner."""
-    if file.startswith("<") or file == __file__:
+    site-packages or this runner (its stop handling included)."""
+    if file.startswith("<") or file in RUNNER_FILES:
         return False
     return not file.startswith(LIBRARY_DIRS)
 
@@ -334,15 +337,6 @@ def live_stacks(last: tracemalloc.Snapshot, *, top: int = TOP_STACKS) -> list[di
     ]
 
 
-def _stop_on_signal(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # unwinds the program; the summary is written after it
-
-
-def _set_stop_signals(handler: Callable[[int, FrameType | None], None] | int) -> None:
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handler)
-
-
 def _run_target(target: list[str]) -> dict[str, Any]:
     """Run the program as ``__main__``; its globals when it returns."""
     if target[0] == "-m":
@@ -354,10 +348,11 @@ def _run_target(target: list[str]) -> dict[str, Any]:
 
 
 def _run(target: list[str], ready: Path) -> _Outcome:
-    _set_stop_signals(_stop_on_signal)
+    stops = StopSignals()
+    stops.arm()
     ready.touch()  # from here a stop is a clean one: the reader may send SIGTERM
     try:
-        return _Outcome(Ending.RETURNED, 0, _run_target(target))
+        return _Outcome(Ending.RETURNED, 0, stops.run(lambda: _run_target(target)))
     except KeyboardInterrupt as exc:
         return _Outcome(Ending.STOPPED, 0, exc)
     except SystemExit as exc:
@@ -366,9 +361,6 @@ def _run(target: list[str], ready: Path) -> _Outcome:
     except Exception as exc:  # the program's own error: reported as Python would, then summed up
         traceback.print_exception(exc)
         return _Outcome(Ending.FAILED, 1, exc, f"{type(exc).__name__}: {exc}")
-    finally:
-        # Finishing must not be interrupted: redline waits for the summary.
-        _set_stop_signals(signal.SIG_IGN)
 
 
 def _tracker(out_dir: Path, wanted: bool) -> tuple[AbstractContextManager[Any] | None, list[str]]:
