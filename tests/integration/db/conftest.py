@@ -49,6 +49,8 @@ def as_postgres(*argv: str) -> subprocess.CompletedProcess[str]:
 class PgServer:
     port: int
     admin_dsn: str
+    #: The server's log (stderr, the default prefix), for the tests that read it.
+    log: Path
 
     def dsn(self, database: str, *, user: str = "redline", password: str = PG_PASSWORD) -> str:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
@@ -74,7 +76,7 @@ def postgres_server() -> Iterator[PgServer]:
     admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:
         _psql(port, "postgres", f"CREATE ROLE redline LOGIN SUPERUSER PASSWORD '{PG_PASSWORD}'")
-        yield PgServer(port, admin)
+        yield PgServer(port, admin, folder / "log")
     finally:
         as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
         shutil.rmtree(folder, ignore_errors=True)
