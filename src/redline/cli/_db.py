@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from redline.cli._history import PIPE_WIDTH
+from redline.cli._history import PIPE_WIDTH, DbOption, run_document
 from redline.diagnose import Diagnosis
 from redline.errors import ConfigError
 from redline.plan import Dsn, parse_dsn
 from redline.report import render_diagnosis, render_index_advice, render_top_statements
+
+if TYPE_CHECKING:
+    from redline.probes import QuerySamples
 
 __all__ = ["db_app"]
 
@@ -40,29 +43,45 @@ def analyze(
     queries: Annotated[
         Path | None, typer.Option(help="SQLite: a file of the statements to analyze.")
     ] = None,
+    samples: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--samples",
+            metavar="LOG|RUN",
+            help="PostgreSQL: plan statements for real values seen in a server log, "
+            "a run with --db (id or results file); repeatable.",
+        ),
+    ] = None,
+    history: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Top statements, their plans and the rules over them, index advice and health."""
     dsn = parse_dsn(dsn_text, field="DSN", schemes=("postgresql", "mysql", "sqlite"))
     _check(dsn, top, plans, queries, explain_analyze)
+    if samples and dsn.scheme != "postgresql":
+        raise ConfigError("--samples: for PostgreSQL only")
     # Here, not at the top: the drivers and the SQL parser are half of every command's start-up.
     from redline.diagnose import database_findings
     from redline.probes import analyze_mysql, analyze_postgres, analyze_sqlite
 
     if dsn.scheme == "postgresql":
         options = {"analyze": explain_analyze, "allow_writes": allow_writes}
-        analysis: Any = analyze_postgres(dsn, top=top, plans=plans, advise=not no_advise, **options)
+        book = _samples(samples or [], history)
+        analysis: Any = analyze_postgres(
+            dsn, top=top, plans=plans, advise=not no_advise, samples=book, **options
+        )
         statements = [q.to_dict() for q in analysis.top]
         advice = [a.to_dict() for a in analysis.advice]
+        planned = _plans(analysis)
     elif dsn.scheme == "mysql":
         analysis = analyze_mysql(dsn, top=top, plans=plans)
-        statements, advice = analysis.statements(), []
+        statements, advice, planned = analysis.statements(), [], []
     else:
         analysis = analyze_sqlite(dsn, queries or Path())
-        statements, advice = [], []
+        statements, advice, planned = [], [], []
     diagnosis = Diagnosis(str(dsn), database_findings(analysis), False, analysis.notes)
     if as_json:
-        out = {"dsn": str(dsn), "statements": statements, "advice": advice,
+        out = {"dsn": str(dsn), "statements": statements, "plans": planned, "advice": advice,
                **diagnosis.to_dict()}  # fmt: skip
         typer.echo(json.dumps(out, indent=1, ensure_ascii=False, default=str))
         return
@@ -73,6 +92,34 @@ def analyze(
     if dsn.scheme == "postgresql" and not no_advise:
         render_index_advice(advice, console)
     render_diagnosis(diagnosis, console, title=f"diagnosis of database {dsn}")
+
+
+def _plans(analysis: Any) -> list[dict[str, Any]]:
+    """PostgreSQL's plans for ``--json``: each with its statement and what it was made for."""
+    return [
+        {"queryid": queryid, "planned_for": analysis.plan_sources.get(queryid), "plan": plan}
+        for queryid, plan in analysis.plans.items()
+    ]
+
+
+def _samples(sources: list[str], history: Path | None) -> QuerySamples | None:
+    """The samples of every ``--samples`` source: a results file or stored run, else a log.
+
+    Raises:
+        ConfigError: a source that is neither a readable file nor a stored run.
+    """
+    from redline.probes import QuerySamples, samples_from_document, samples_from_log
+
+    if not sources:
+        return None
+    book = QuerySamples()
+    for source in sources:
+        path = Path(source)
+        if path.is_file() and not source.endswith(".json"):
+            book.update(samples_from_log(path))
+        else:
+            book.update(samples_from_document(run_document(history, source), f"run {source}"))
+    return book
 
 
 def _check(dsn: Dsn, top: int, plans: int, queries: Path | None, explain_analyze: bool) -> None:

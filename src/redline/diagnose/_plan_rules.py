@@ -133,10 +133,13 @@ class _Context:
     fingerprint: str | None
     analyzed: bool
     table_rows: Mapping[str, float]
+    #: What the plan was made for (a sample's values, or a generic plan); "" when not known.
+    planned_for: str = ""
 
     @property
     def source(self) -> str:
-        return "EXPLAIN (ANALYZE, BUFFERS)" if self.analyzed else "EXPLAIN (estimates)"
+        source = "EXPLAIN (ANALYZE, BUFFERS)" if self.analyzed else "EXPLAIN (estimates)"
+        return f"{source}, {self.planned_for}" if self.planned_for else source
 
 
 _Rule = Callable[[_Node, _Context], Finding | None]
@@ -148,6 +151,7 @@ def plan_findings(
     query: str,
     fingerprint: str | None = None,
     table_rows: Mapping[str, float] | None = None,
+    planned_for: str = "",
 ) -> list[Finding]:
     """Findings on the nodes of one plan, in plan order (top first), each rule in turn.
 
@@ -160,6 +164,8 @@ def plan_findings(
         table_rows: rows per table (``pg_class.reltuples``), by name as the plan
             shows it (``Relation Name``): lets the sequential-scan rule work from
             estimates when the plan was not analyzed.
+        planned_for: what the plan was made for (the values of a sample, or a
+            generic plan), added to each finding's evidence source.
 
     Raises:
         ConfigError: ``plan`` has no ``"Plan"`` object.
@@ -169,7 +175,7 @@ def plan_findings(
         raise ConfigError(
             f"plan: expected EXPLAIN's JSON object with a 'Plan' key, got keys {sorted(plan)!r}"
         )
-    context = _Context(query, fingerprint, "Actual Loops" in root, table_rows or {})
+    context = _Context(query, fingerprint, "Actual Loops" in root, table_rows or {}, planned_for)
     return [
         finding
         for node in _walk(root, parents=(), workers=0, may_stop_early=False)

@@ -40,6 +40,12 @@ from redline.probes._profile_schedule import (
     steady_windows,
 )
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
+from redline.probes._query_samples import (
+    QuerySample,
+    QuerySamples,
+    samples_from_document,
+    samples_from_log,
+)
 from redline.probes._stacks import Frame, Hotspot, ShareChange, StackSamples, share_changes
 
 if TYPE_CHECKING:
@@ -89,6 +95,8 @@ __all__ = [
     "ProfileSchedule",
     "ProfileWindow",
     "PySpyConfig",
+    "QuerySample",
+    "QuerySamples",
     "ShareChange",
     "SqliteAnalysis",
     "StackSamples",
@@ -98,6 +106,8 @@ __all__ = [
     "analyze_mysql",
     "analyze_postgres",
     "analyze_sqlite",
+    "samples_from_document",
+    "samples_from_log",
     "host_info",
     "perf_available",
     "process_exists",

@@ -5,11 +5,15 @@ the database by state, sessions waiting on locks, and the database's
 transaction, block and temp-file counters as rates, from ``pg_stat_activity``
 and ``pg_stat_database``. It holds one connection of its own (left out of the
 counts), opened by :meth:`PostgresActivityProbe.prime` and closed by
-:meth:`PostgresActivityProbe.close`.
+:meth:`PostgresActivityProbe.close`. It also keeps samples of the statements
+the sessions were running with their literal values
+(:attr:`PostgresActivityProbe.samples`), from which ``redline db analyze
+--samples RUN`` plans statements for real values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -22,6 +26,12 @@ from redline.probes._postgres import (
     connect,
     statements_delta,
 )
+from redline.probes._query_samples import (
+    ACTIVITY_TEXT_LIMIT,
+    PLACEHOLDER,
+    QuerySample,
+    QuerySamples,
+)
 
 __all__ = ["PostgresActivityProbe", "StatementWatch"]
 
@@ -33,6 +43,12 @@ SELECT count(*) AS connections,
        count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting_on_locks
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+"""
+#: What the sessions are running, for the samples (redline's own statements left out).
+_RUNNING = f"""{REDLINE_MARK}
+SELECT query FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+  AND state = 'active' AND query NOT LIKE '/* redline */%'
 """
 _COUNTERS = f"""{REDLINE_MARK}
 SELECT xact_commit AS commits, xact_rollback AS rollbacks, blks_read AS blocks_read,
@@ -88,6 +104,8 @@ class PostgresActivityProbe:
         self.name = f"database {dsn}"
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
         self._last: tuple[int, ...] = ()
+        #: Statements seen running with their values, for planning them later.
+        self.samples = QuerySamples()
 
     def prime(self) -> None:
         """Connect and take the counters' first reading."""
@@ -101,6 +119,7 @@ class PostgresActivityProbe:
         try:
             row = self._conn.execute(_ACTIVITY).fetchone() or {}
             now = self._counters()
+            self._keep_samples(r["query"] for r in self._conn.execute(_RUNNING).fetchall())
         except psycopg.Error as exc:  # the sampler drops the probe with this note
             raise OSError(f"the database stopped answering: {exc}") from None
         per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
@@ -110,6 +129,13 @@ class PostgresActivityProbe:
         }
         self._last = now
         return {**{k: int(v or 0) for k, v in row.items()}, **rates}
+
+    def _keep_samples(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            # A statement with placeholders shows here without its values, and one at
+            # the length limit may have been cut.
+            if text and len(text) < ACTIVITY_TEXT_LIMIT and not PLACEHOLDER.search(text):
+                self.samples.add(QuerySample(text, None, "the load run"))
 
     def close(self) -> None:
         """Close the probe's own connection."""

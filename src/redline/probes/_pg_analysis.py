@@ -21,6 +21,7 @@ from redline.probes._db_analysis import read_part
 from redline.probes._explain import explain
 from redline.probes._hypopg import IndexAdvice, advise_indexes
 from redline.probes._postgres import PgHealth, PostgresProbe, QueryStats, connect
+from redline.probes._query_samples import QuerySample, QuerySamples
 
 __all__ = ["PostgresAnalysis", "analyze_postgres"]
 
@@ -35,6 +36,8 @@ class PostgresAnalysis:
     plans: dict[int, dict[str, Any]] = field(default_factory=dict)
     advice: list[IndexAdvice] = field(default_factory=list)
     health: PgHealth | None = None
+    #: What each plan was made for: the values of a sample, or none (a generic plan).
+    plan_sources: dict[int, str] = field(default_factory=dict)
     #: Rows of each table (reltuples), for the plan rules without ANALYZE figures.
     table_rows: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -45,6 +48,7 @@ class PostgresAnalysis:
             "dsn": self.dsn,
             "top": [q.to_dict() for q in self.top],
             "plans": {str(k): v for k, v in self.plans.items()},
+            "plan_sources": {str(k): v for k, v in self.plan_sources.items()},
             "advice": [a.to_dict() for a in self.advice],
             "health": self.health.to_dict() if self.health is not None else None,
             "notes": list(self.notes),
@@ -59,8 +63,12 @@ def analyze_postgres(
     analyze: bool = False,
     allow_writes: bool = False,
     advise: bool = True,
+    samples: QuerySamples | None = None,
 ) -> PostgresAnalysis:
     """Read the database behind ``dsn``.
+
+    A statement with a sample in ``samples`` is planned (and with ``analyze``
+    run) for the sample's values; the others get a generic plan.
 
     Raises:
         TargetError: the database cannot be reached at all (nothing to show).
@@ -76,10 +84,12 @@ def analyze_postgres(
     try:
         result.table_rows = read_part(result.notes, "table sizes", lambda: _table_rows(conn)) or {}
         for stats in result.top[:plans]:
-            plan = read_part(result.notes, f"the plan of statement {stats.queryid}",
-                         _planner(conn, stats.query, analyze, allow_writes))  # fmt: skip
+            sample = samples.for_statement(stats.query) if samples is not None else None
+            planner = _planner(conn, stats.query, sample, analyze, allow_writes)
+            plan = read_part(result.notes, f"the plan of statement {stats.queryid}", planner)
             if plan is not None:
                 result.plans[stats.queryid] = plan
+                result.plan_sources[stats.queryid] = planned_for(sample)
         if advise and result.top:
             heaviest = result.top[:plans]
             advice = read_part(result.notes, "index advice",
@@ -91,9 +101,19 @@ def analyze_postgres(
 
 
 def _planner(
-    conn: Any, query: str, analyze: bool, allow_writes: bool
+    conn: Any, query: str, sample: QuerySample | None, analyze: bool, allow_writes: bool
 ) -> Callable[[], dict[str, Any]]:
-    return lambda: explain(conn, query, analyze=analyze, allow_writes=allow_writes)
+    if sample is None:
+        return lambda: explain(conn, query, analyze=analyze, allow_writes=allow_writes)
+    return lambda: explain(conn, sample.text, analyze=analyze, allow_writes=allow_writes,
+                           params=sample.params)  # fmt: skip
+
+
+def planned_for(sample: QuerySample | None) -> str:
+    """What a plan was made for, as a finding's evidence says it."""
+    if sample is None:
+        return "generic plan (no values: give --samples)"
+    return f"planned for the values seen in {sample.source}"
 
 
 def _advise(conn: Any, heaviest: list[QueryStats], notes: list[str]) -> list[IndexAdvice]:
