@@ -5,12 +5,17 @@ cache, another HTTP service), a lock, or a pool too small for the load. The
 server's own connections, by remote port, name the downstream; when they sit
 flat at a ceiling while the requests in flight grow, the pool in front of it is
 exhausted (:func:`pool_exhaustion`), and Little's law (L = λ × W) sizes it.
+With ``run --db`` and no server process to look at, the database's own
+sessions count the pool; either way they tell whether the pooled connections
+are working in the database (then it is the database that is slow, not the
+pool that is small) and whether the size needed fits max_connections.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from redline.diagnose._finding import Category, Evidence, Finding, Severity
 from redline.diagnose._pressure import Pressure, pressure_of, server_under_pressure
@@ -32,6 +37,11 @@ DOWNSTREAMS: dict[int, tuple[str, Category]] = {
 #: A downstream's connections sit at their ceiling in at least this share of high-load seconds.
 CEILING_SHARE = 0.8
 SOURCE = "server process tree (/proc), at the highest load"
+DATABASE_SOURCE = "the database's sessions (pg_stat_activity, processlist), at the highest load"
+#: A pool whose connections are this busy in the database is not too small: the database is slow.
+BUSY_SHARE = 0.8
+#: A pool needing more than this share of max_connections needs a pooler instead.
+MAX_CONNECTIONS_SHARE = 0.85
 
 
 def waiting(timeline: Timeline) -> list[Finding]:
@@ -72,32 +82,51 @@ def waiting(timeline: Timeline) -> list[Finding]:
     ]
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """Where a pool's connections are counted: the server's sockets, or the database's sessions."""
+
+    name: str
+    count: Callable[[Second], int]
+    source: str
+
+
 def pool_exhaustion(timeline: Timeline) -> list[Finding]:
     """Connections to a downstream flat at a ceiling while requests in flight grow."""
     pressure = pressure_of(timeline)
     if pressure is None or not pressure.stepped or not pressure.under_pressure:
         return []
     high = pressure.bands.high
-    port = _busiest_downstream(high)
-    if port is None:
+    pool = _pool_of(high)
+    if pool is None:
         return []
-    ceiling = max(_connections(s, port) for s in timeline.measured)
-    at_ceiling = sum(_connections(s, port) == ceiling for s in high)
+    ceiling = max(pool.count(s) for s in timeline.measured)
+    at_ceiling = sum(pool.count(s) == ceiling for s in high)
     in_flight = median(s.count * s.mean_us / 1e6 for s in high)
-    if at_ceiling < CEILING_SHARE * len(high) or in_flight < 1.5 * ceiling:
+    if ceiling == 0 or at_ceiling < CEILING_SHARE * len(high) or in_flight < 1.5 * ceiling:
         return []
-    return [_pool_finding(timeline, pressure, port, (ceiling, at_ceiling), in_flight)]
+    return [_pool_finding(timeline, pressure, pool, (ceiling, at_ceiling), in_flight)]
+
+
+def _pool_of(high: Sequence[Second]) -> _Pool | None:
+    """The server's busiest downstream by its sockets; else the database's own sessions."""
+    port = _busiest_downstream(high)
+    if port is not None:
+        return _Pool(_downstream(port)[0], lambda s: _connections(s, port), SOURCE)
+    if any(s.database for s in high):
+        return _Pool("the database", _sessions, DATABASE_SOURCE)
+    return None
 
 
 def _pool_finding(
     timeline: Timeline,
     pressure: Pressure,
-    port: int,
+    pool: _Pool,
     ceiling_and_seconds: tuple[int, int],
     in_flight: float,
 ) -> Finding:
     ceiling, at_ceiling = ceiling_and_seconds
-    name, _ = _downstream(port)
+    name = pool.name
     low, high = pressure.bands.low, pressure.bands.high
     # W: how long one request holds a connection, from the low band where nothing queued.
     hold_s = median(s.mean_us for s in low) / 1e6
@@ -106,6 +135,7 @@ def _pool_finding(
     demand_rps = level / hold_s if timeline.unit == VUS_UNIT else level
     needed = math.ceil(demand_rps * hold_s)
     served = median(s.count for s in high)
+    busy = _busy_in_database(high, ceiling)
     return Finding(
         rule="pool-exhaustion",
         category=Category.CONCURRENCY,
@@ -117,7 +147,7 @@ def _pool_finding(
             Evidence(
                 f"connections to {name}",
                 f"at its ceiling of {ceiling} in {at_ceiling} of {len(high)} high-load seconds",
-                SOURCE,
+                pool.source,
             ),
             Evidence(
                 "requests in flight (X × R)",
@@ -129,16 +159,48 @@ def _pool_finding(
                 format_latency(hold_s * 1e6),
                 "mean response at the lowest load",
             ),
+            *([busy[0]] if busy else []),
             _cpu_evidence(timeline, high),
             *pressure.evidence(),
         ),
         location=f"the connection pool to {name}",
-        recommendation=f"raise the pool to at least {needed} connections: Little's law "
-        f"L = λ × W = {demand_rps:,.0f} req/s × {format_latency(hold_s * 1e6)} "
-        f"(check that {name} can take them)",
+        recommendation=_pool_advice(name, needed, demand_rps, hold_s, busy, high),
         expected_effect=f"throughput from {served:,.0f} toward {demand_rps:,.0f} req/s "
         f"and latency back toward {format_latency(hold_s * 1e6)} at this load",
     )
+
+
+def _pool_advice(
+    name: str,
+    needed: int,
+    demand_rps: float,
+    hold_s: float,
+    busy: tuple[Evidence, float] | None,
+    high: Sequence[Second],
+) -> str:
+    if busy is not None and busy[1] >= BUSY_SHARE:
+        return (f"every pooled connection is working in the database, so a bigger pool "
+                f"would queue inside it: make the statements faster first "
+                f"(redline db analyze); Little's law asks for {needed} connections")  # fmt: skip
+    advice = (f"raise the pool to at least {needed} connections: Little's law "
+              f"L = λ × W = {demand_rps:,.0f} req/s × {format_latency(hold_s * 1e6)}")  # fmt: skip
+    limit = max((int(s.database.get("max_connections") or 0) for s in high if s.database),
+                default=0)  # fmt: skip
+    if limit and needed > MAX_CONNECTIONS_SHARE * limit:
+        return (f"{advice}; that is beyond {MAX_CONNECTIONS_SHARE:.0%} of the database's "
+                f"max_connections ({limit}): put a pooler (PgBouncer, ProxySQL) in front "
+                "of it or raise max_connections")  # fmt: skip
+    return f"{advice} (check that {name} can take them)"
+
+
+def _busy_in_database(high: Sequence[Second], ceiling: int) -> tuple[Evidence, float] | None:
+    """How many of the pool's connections the database saw working, at high load."""
+    active = [float(s.database["active"]) for s in high if s.database and "active" in s.database]
+    if not active:
+        return None
+    share = median(active) / ceiling
+    value = f"{median(active):.0f} of {ceiling} active on average ({share:.0%})"
+    return Evidence("database sessions at work", value, DATABASE_SOURCE), share
 
 
 def _inside(evidence: list[Evidence], pressure: Pressure) -> Finding:
@@ -188,6 +250,10 @@ def _switches(timeline: Timeline, pressure: Pressure) -> Evidence:
         f"{per_request[0]:.2f} → {per_request[1]:.2f} (threads sleeping on I/O or locks)",
         "server process tree (/proc/PID/task/*/status)",
     )
+
+
+def _sessions(second: Second) -> int:
+    return int((second.database or {}).get("connections", 0))
 
 
 def _connections(second: Second, port: int) -> int:

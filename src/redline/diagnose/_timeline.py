@@ -45,6 +45,8 @@ class Second:
     server: Mapping[str, Any] | None
     host: Mapping[str, Any] | None
     generator: Mapping[str, Any] | None
+    #: The database under test (``run --db``): its sessions and counters.
+    database: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,17 @@ class Timeline:
         every_s = float(resources.get("interval_s") or 1.0)
         server = _by_second(resources.get("server") or [])
         host = _by_second(resources.get("host") or [])
+        database = _by_second(resources.get("database") or [])
         unit = str((document.get("analysis") or {}).get("unit") or VUS_UNIT)
         closed = unit == VUS_UNIT
         seconds = [
-            _second(row, generator.get(row["second"]), server, host, closed=closed, every_s=every_s)
+            _second(
+                row,
+                generator.get(row["second"]),
+                (server, host, database),
+                closed=closed,
+                every_s=every_s,
+            )  # fmt: skip
             for row in series.get("overall") or []
         ]
         return cls(
@@ -149,12 +158,12 @@ def _by_second(rows: list[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
 def _second(
     row: Mapping[str, Any],
     generator: Mapping[str, Any] | None,
-    server: Mapping[int, Mapping[str, Any]],
-    host: Mapping[int, Mapping[str, Any]],
+    resources: tuple[Mapping[int, Mapping[str, Any]], ...],
     *,
     closed: bool,
     every_s: float,
 ) -> Second:
+    server, host, database = resources
     response = row.get("response") or {}
     number = int(row["second"])
     sample = int(number // every_s)
@@ -173,5 +182,6 @@ def _second(
         min_us=int(response.get("min", 0)),
         server=server.get(sample),
         host=host.get(sample),
+        database=database.get(sample),
         generator=generator,
     )

@@ -1,7 +1,7 @@
 """A PostgreSQL database's activity each second of a run (``redline run --db DSN``).
 
 A resource probe (see :class:`redline.metrics.ResourceSampler`): connections to
-the database by state, sessions waiting on locks, and the database's
+the database by state (and max_connections), sessions waiting on locks, and the database's
 transaction, block and temp-file counters as rates, from ``pg_stat_activity``
 and ``pg_stat_database``. It holds one connection of its own (left out of the
 counts), opened by :meth:`PostgresActivityProbe.prime` and closed by
@@ -104,6 +104,7 @@ class PostgresActivityProbe:
         self.name = f"database {dsn}"
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
         self._last: tuple[int, ...] = ()
+        self._max_connections = 0
         #: Statements seen running with their values, for planning them later.
         self.samples = QuerySamples()
 
@@ -111,6 +112,8 @@ class PostgresActivityProbe:
         """Connect and take the counters' first reading."""
         self._conn = connect(self.dsn)
         self._last = self._counters()
+        row = self._conn.execute(f"{REDLINE_MARK} SHOW max_connections").fetchone() or {}
+        self._max_connections = int(row.get("max_connections") or 0)
 
     def sample(self, elapsed_s: float) -> dict[str, Any] | None:
         """The connections now and the counters' rates since the last sample."""
@@ -128,7 +131,8 @@ class PostgresActivityProbe:
             for name, a, b in zip(_COUNTER_NAMES, self._last, now, strict=True)
         }
         self._last = now
-        return {**{k: int(v or 0) for k, v in row.items()}, **rates}
+        sessions = {k: int(v or 0) for k, v in row.items()}
+        return {**sessions, "max_connections": self._max_connections, **rates}
 
     def _keep_samples(self, texts: Iterable[str]) -> None:
         for text in texts:

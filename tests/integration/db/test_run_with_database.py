@@ -50,7 +50,10 @@ def test_one_query_per_item_is_an_n_plus_one_and_the_password_never_shows(
     assert item["calls"] / requests >= 19  # 20 items an order
     rules = [f["rule"] for f in document["diagnosis"]["findings"]]
     assert "n-plus-one" in rules
-    assert document["resources"]["database"], "the database's activity is sampled"
+    activity = document["resources"]["database"]
+    assert activity, "the database's activity is sampled"
+    assert all(a["max_connections"] == 100 for a in activity)  # initdb's default
+    assert max(a["connections"] for a in activity) >= 1  # the shop's own
     assert "statements during the run" in proc.stdout
     stored = sqlite3.connect(tmp_path / "h.db").execute("SELECT document FROM runs").fetchone()[0]
     for text in (proc.stdout, proc.stderr, (tmp_path / "r.json").read_text(), stored):

@@ -21,6 +21,8 @@ class Sec:
     outcomes: dict[str, int] = field(default_factory=dict)
     server: dict[str, Any] | None = None
     host: dict[str, Any] | None = None
+    #: The database's sample for that second (``run --db``).
+    database: dict[str, Any] | None = None
 
 
 def server(cpu: float, **figures: Any) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def document(
     phases: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A results document holding ``seconds`` from second 0."""
-    overall, generator, servers, hosts = [], [], [], []
+    overall, generator, servers, hosts, databases = [], [], [], [], []
     for number, s in enumerate(seconds):
         outcomes = s.outcomes or {"200": s.count}
         failures = sum(n for k, n in outcomes.items() if not k.isdigit() or int(k) >= 400)
@@ -71,6 +73,8 @@ def document(
             servers.append({"second": number, **s.server})
         if s.host is not None:
             hosts.append({"second": number, **s.host})
+        if s.database is not None:
+            databases.append({"second": number, **s.database})
     return {
         "run": {"id": "test-run"},
         "analysis": {"unit": unit, "phases": phases or []},
@@ -79,6 +83,7 @@ def document(
         "resources": {
             "server": servers,
             "host": hosts,
+            "database": databases,
             "notes": notes or [],
             "host_info": host_info or {"cpus": 2},
         },
@@ -92,6 +97,7 @@ def stepped(
     latency_us: Any,
     throughput: Any,
     server_at: Any,
+    database_at: Any = None,
 ) -> list[Sec]:
     """Seconds stepping through ``levels``; each figure is a function of the level."""
     return [
@@ -101,6 +107,7 @@ def stepped(
             mean_us=latency_us(level),
             min_us=1000,
             server=server_at(level),
+            database=database_at(level) if database_at is not None else None,
         )
         for level in levels
         for _ in range(per_level)

@@ -105,6 +105,42 @@ def test_a_pool_flat_at_its_ceiling_is_exhausted_and_sized_by_littles_law() -> N
     assert [f.rule for f in diagnosis.findings].count("waiting") == 0
 
 
+def pooled_by_the_database(**database: Any) -> list[Sec]:
+    """4 pooled connections, 20 ms each, seen only from the database (no server process)."""
+    return stepped(LEVELS, latency_us=lambda n: n / 200 * 1e6, throughput=lambda n: 200,
+                   server_at=lambda n: None,
+                   database_at=lambda n: {"connections": 4, **database})  # fmt: skip
+
+
+def test_the_database_sessions_show_a_pool_exhausted_without_a_server_probe() -> None:
+    diagnosis = diagnose(document(pooled_by_the_database(active=1, max_connections=100)))
+    [pool] = [f for f in diagnosis.findings if f.rule == "pool-exhaustion"]
+    assert "the database stay at 4 while 16 requests are in flight" in pool.title
+    assert "raise the pool to at least 16 connections" in pool.recommendation
+    busy = {e.label: e.value for e in pool.evidence}["database sessions at work"]
+    assert busy == "1 of 4 active on average (25%)"
+
+
+def test_a_pool_busy_in_the_database_points_at_the_statements() -> None:
+    diagnosis = diagnose(document(pooled_by_the_database(active=4)))
+    [pool] = [f for f in diagnosis.findings if f.rule == "pool-exhaustion"]
+    assert pool.recommendation.startswith("every pooled connection is working in the database")
+    assert "redline db analyze" in pool.recommendation
+
+
+def test_a_pool_larger_than_max_connections_allows_asks_for_a_pooler() -> None:
+    diagnosis = diagnose(document(pooled_by_the_database(active=1, max_connections=10)))
+    [pool] = [f for f in diagnosis.findings if f.rule == "pool-exhaustion"]
+    assert "max_connections (10): put a pooler" in pool.recommendation
+
+
+def test_database_sessions_that_follow_the_load_are_no_pool_ceiling() -> None:
+    seconds = stepped(LEVELS, latency_us=lambda n: n / 200 * 1e6, throughput=lambda n: 200,
+                      server_at=lambda n: None,
+                      database_at=lambda n: {"connections": int(n), "active": 1})  # fmt: skip
+    assert pool_exhaustion(Timeline.of(document(seconds))) == []
+
+
 def test_flat_load_that_queues_is_pressure_too() -> None:
     # One level: the mean is 10x the fastest request, so requests queue.
     seconds = [Sec(16, 500, 32_000, min_us=3_000, server=server(1.0)) for _ in range(12)]
