@@ -42,7 +42,13 @@ from redline.plan import (
     parse_dsn,
     plan_from_flags,
 )
-from redline.probes import ProfileSchedule, PySpyConfig, steady_windows
+from redline.probes import (
+    RUN_DATABASE_PROBES,
+    ProfileSchedule,
+    PySpyConfig,
+    statement_watch,
+    steady_windows,
+)
 from redline.report import (
     LiveView,
     render_comparison,
@@ -231,8 +237,8 @@ def run(
         str | None,
         typer.Option(
             "--db",
-            help="The database under test, postgresql://...: its statements during the run "
-            "and its activity each second.",
+            help="The database under test, postgresql://... or mysql://... (MariaDB too): "
+            "its statements during the run and its activity each second.",
         ),
     ] = None,
     diagnose: Annotated[
@@ -285,12 +291,10 @@ def run(
     if profile and server_pid is None and server_cmd is None:
         raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")
     interval_s = parse_sample_every(sample_every)
-    dsn = parse_dsn(database, field="--db", schemes=("postgresql",)) if database else None
-    statements = None
-    if dsn is not None:
-        from redline.probes import StatementWatch  # loads the driver only when asked for
-
-        statements = StatementWatch(dsn)
+    dsn = None
+    if database is not None:
+        dsn = parse_dsn(database, field="--db", schemes=tuple(RUN_DATABASE_PROBES))
+    statements = statement_watch(dsn) if dsn is not None else None  # loads the driver
     if statements is not None:
         statements.check()  # a database that refuses stops the run before any load
     with resource_sampling(

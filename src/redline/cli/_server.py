@@ -31,6 +31,7 @@ from redline.plan import Dsn, Plan, parse_duration
 from redline.probes import (
     HostProbe,
     ProcessTreeProbe,
+    activity_probe,
     host_info,
     process_exists,
 )
@@ -118,9 +119,7 @@ def _sampler(pid: int | None, interval_s: float, database: Dsn | None) -> Resour
     if pid is not None:
         probes["server"] = ProcessTreeProbe(pid)
     if database is not None:
-        from redline.probes import PostgresActivityProbe  # loads the driver only when asked for
-
-        probes["database"] = PostgresActivityProbe(database)
+        probes["database"] = activity_probe(database)  # loads the driver only when asked for
     return ResourceSampler(probes, interval_s=interval_s, server_pid=pid, host_info=host_info)
 
 

@@ -1,13 +1,16 @@
-"""A loopback shop backed by PostgreSQL, with the N+1 query pattern or without it.
+"""A loopback shop backed by PostgreSQL or MySQL/MariaDB, with the N+1 query pattern or without it.
 
     python -m redline.demo.shop --dsn postgresql://user:pw@127.0.0.1:5432/shop --setup
     python -m redline.demo.shop --dsn ... --port 8001 --mode nplus1   # a query per item
     python -m redline.demo.shop --dsn ... --port 8002 --mode join     # one query per request
+    python -m redline.demo.shop --dsn mysql://user:pw@127.0.0.1:3306/shop --setup
 
 Each request shows one order: ``nplus1`` reads the order's item ids and then
 each item by its id (the ORM pattern that issues one query per row); ``join``
 reads the same in one query. ``--setup`` creates the tables and the data
-(``--orders`` orders of ``--items`` items) and exits.
+(``--orders`` orders of ``--items`` items) and exits. The DSN's scheme picks
+the database (:data:`BACKENDS`): PostgreSQL here, through psycopg;
+MySQL/MariaDB in :mod:`redline.demo.shop_mysql`, through PyMySQL.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import argparse
 import asyncio
 import random
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -24,7 +28,7 @@ import psycopg
 from redline.demo.capacity import content_length
 from redline.plan import Dsn, parse_dsn
 
-__all__ = ["MODES", "main"]
+__all__ = ["BACKENDS", "MODES", "Backend", "main"]
 
 _OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
 SETUP = [
@@ -34,7 +38,9 @@ SETUP = [
     "CREATE TABLE order_items (order_id int REFERENCES orders, item_id int REFERENCES items,"
     " PRIMARY KEY (order_id, item_id))",
 ]
-Pool = asyncio.Queue[psycopg.AsyncConnection[Any]]
+#: A pool of the database's connections (psycopg's or PyMySQL's).
+Pool = asyncio.Queue[Any]
+ReadOrder = Callable[[Any, int], Awaitable[list[Any]]]
 
 
 async def _nplus1(conn: psycopg.AsyncConnection[Any], order: int) -> list[Any]:
@@ -64,10 +70,36 @@ MODES: dict[str, Callable[[psycopg.AsyncConnection[Any], int], Awaitable[list[An
 }
 
 
-async def _answer(pool: Pool, mode: str, orders: int) -> bytes:
+@dataclass(frozen=True)
+class Backend:
+    """What the shop needs of one database: connect, create the data, read an order."""
+
+    connect: Callable[[Dsn], Awaitable[Any]]
+    setup: Callable[[Dsn, int, int], Coroutine[Any, Any, None]]
+    #: How each mode reads an order (the keys of :data:`MODES`).
+    modes: dict[str, ReadOrder]
+    #: The driver's errors, reported in one line.
+    errors: tuple[type[BaseException], ...]
+
+
+def _postgres() -> Backend:
+    return Backend(_connect, _setup, MODES, (psycopg.Error,))
+
+
+def _mysql() -> Backend:
+    from redline.demo import shop_mysql  # PyMySQL only when asked for
+
+    return Backend(shop_mysql.connect, shop_mysql.setup, shop_mysql.MODES, shop_mysql.ERRORS)
+
+
+#: The database behind the shop, by the DSN's scheme.
+BACKENDS: dict[str, Callable[[], Backend]] = {"postgresql": _postgres, "mysql": _mysql}
+
+
+async def _answer(pool: Pool, read: ReadOrder, orders: int) -> bytes:
     conn = await pool.get()
     try:
-        rows = await MODES[mode](conn, random.randint(1, orders))  # noqa: S311 - demo data
+        rows = await read(conn, random.randint(1, orders))  # noqa: S311 - demo data
     finally:
         pool.put_nowait(conn)
     body = ("[" + ",".join(f'["{name}",{price}]' for name, price in rows) + "]").encode()
@@ -75,12 +107,16 @@ async def _answer(pool: Pool, mode: str, orders: int) -> bytes:
 
 
 async def _connection(
-    pool: Pool, args: argparse.Namespace, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    pool: Pool,
+    read: ReadOrder,
+    orders: int,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
 ) -> None:
     try:
         while head := await reader.readuntil(b"\r\n\r\n"):
             await reader.readexactly(content_length(head))
-            writer.write(await _answer(pool, args.mode, args.orders))
+            writer.write(await _answer(pool, read, orders))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -114,13 +150,15 @@ async def _setup(dsn: Dsn, orders: int, items: int) -> None:
         await conn.execute("ANALYZE")
 
 
-async def _serve(args: argparse.Namespace, dsn: Dsn) -> None:
+async def _serve(args: argparse.Namespace, dsn: Dsn, backend: Backend) -> None:
     pool: Pool = asyncio.Queue()
     for _ in range(args.connections):
-        pool.put_nowait(await _connect(dsn))
+        pool.put_nowait(await backend.connect(dsn))
+    read = backend.modes[args.mode]
     server = await asyncio.start_server(
-        lambda r, w: _connection(pool, args, r, w), "127.0.0.1", args.port, backlog=1024
-    )
+        lambda r, w: _connection(pool, read, args.orders, r, w), "127.0.0.1", args.port,
+        backlog=1024,
+    )  # fmt: skip
     sys.stdout.write(f"shop ({args.mode}) on http://127.0.0.1:{args.port}/\n")
     sys.stdout.flush()
     async with server:
@@ -130,7 +168,9 @@ async def _serve(args: argparse.Namespace, dsn: Dsn) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Set up the data, or serve until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", required=True, help="postgresql://user:pw@host:port/db")
+    parser.add_argument(
+        "--dsn", required=True, help="postgresql://user:pw@host:port/db or mysql://..."
+    )
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--mode", choices=sorted(MODES), default="nplus1")
     parser.add_argument("--connections", type=int, default=4, help="the app's pool size")
@@ -138,12 +178,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=20, help="items per order")
     parser.add_argument("--setup", action="store_true", help="create the data and exit")
     args = parser.parse_args(argv)
-    dsn = parse_dsn(args.dsn, field="--dsn", schemes=("postgresql",))
+    dsn = parse_dsn(args.dsn, field="--dsn", schemes=tuple(BACKENDS))
+    backend = BACKENDS[dsn.scheme]()
+    errors: tuple[type[BaseException], ...] = (OSError, *backend.errors)
     try:
-        asyncio.run(_setup(dsn, args.orders, args.items) if args.setup else _serve(args, dsn))
+        if args.setup:
+            asyncio.run(backend.setup(dsn, args.orders, args.items))
+        else:
+            asyncio.run(_serve(args, dsn, backend))
     except KeyboardInterrupt:
         pass
-    except (OSError, psycopg.Error) as exc:
+    except errors as exc:
         sys.exit(f"error: shop: {exc}")
 
 

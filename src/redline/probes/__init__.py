@@ -18,6 +18,9 @@ them once a second during a run.
   run), all as :class:`StackSamples`; :func:`profile_memory_command` (memray
   and tracemalloc in the program: :class:`MemoryProfile`); :func:`profile_perf`
   (perf, for servers that are not Python).
+- The database under test during a run (``redline run --db DSN``), by the DSN's
+  scheme (:data:`RUN_DATABASE_PROBES`): :func:`statement_watch` (the statements
+  the run caused) and :func:`activity_probe` (the database each second).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from redline.errors import ConfigError
 from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
 from redline.probes._loop_watch import Blocker, BlockingReport
@@ -49,12 +53,14 @@ from redline.probes._query_samples import (
 from redline.probes._stacks import Frame, Hotspot, ShareChange, StackSamples, share_changes
 
 if TYPE_CHECKING:
+    from redline.plan import Dsn
     from redline.probes._db_analysis import (
         MySqlAnalysis,
         SqliteAnalysis,
         analyze_mysql,
         analyze_sqlite,
     )
+    from redline.probes._mysql_activity import MySqlActivityProbe, MySqlStatementWatch
     from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
     from redline.probes._pg_analysis import PostgresAnalysis, analyze_postgres
 
@@ -65,11 +71,50 @@ _LAZY = {
     "SqliteAnalysis": "redline.probes._db_analysis",
     "analyze_mysql": "redline.probes._db_analysis",
     "analyze_sqlite": "redline.probes._db_analysis",
+    "MySqlActivityProbe": "redline.probes._mysql_activity",
+    "MySqlStatementWatch": "redline.probes._mysql_activity",
     "PostgresActivityProbe": "redline.probes._pg_activity",
     "StatementWatch": "redline.probes._pg_activity",
     "PostgresAnalysis": "redline.probes._pg_analysis",
     "analyze_postgres": "redline.probes._pg_analysis",
 }
+
+#: The probes ``redline run --db DSN`` uses, by the DSN's scheme: the statement watch
+#: (before and after the run) and the activity probe (each second), as names in ``_LAZY``.
+RUN_DATABASE_PROBES = {
+    "postgresql": ("StatementWatch", "PostgresActivityProbe"),
+    "mysql": ("MySqlStatementWatch", "MySqlActivityProbe"),
+}
+
+
+def statement_watch(dsn: Dsn) -> StatementWatch | MySqlStatementWatch:
+    """The statements a run causes in the database at ``dsn`` (its driver loads now).
+
+    Raises:
+        ConfigError: no watch for the DSN's scheme.
+    """
+    watch: StatementWatch | MySqlStatementWatch = _run_database_probe(dsn, 0)(dsn)
+    return watch
+
+
+def activity_probe(dsn: Dsn) -> PostgresActivityProbe | MySqlActivityProbe:
+    """The database at ``dsn`` each second of a run (its driver loads now).
+
+    Raises:
+        ConfigError: no probe for the DSN's scheme.
+    """
+    probe: PostgresActivityProbe | MySqlActivityProbe = _run_database_probe(dsn, 1)(dsn)
+    return probe
+
+
+def _run_database_probe(dsn: Dsn, which: int) -> Any:
+    names = RUN_DATABASE_PROBES.get(dsn.scheme)
+    if names is None:
+        raise ConfigError(
+            f"--db: {dsn.scheme}:// cannot be watched during a run; "
+            f"allowed {', '.join(s + '://' for s in RUN_DATABASE_PROBES)}"
+        )
+    return __getattr__(names[which])
 
 
 def __getattr__(name: str) -> Any:
@@ -86,7 +131,9 @@ __all__ = [
     "Frame",
     "GilReport",
     "HostProbe",
+    "MySqlActivityProbe",
     "MySqlAnalysis",
+    "MySqlStatementWatch",
     "MemoryProfile",
     "Hotspot",
     "PostgresActivityProbe",
@@ -94,6 +141,7 @@ __all__ = [
     "ProcessTreeProbe",
     "ProfileSchedule",
     "ProfileWindow",
+    "RUN_DATABASE_PROBES",
     "PySpyConfig",
     "QuerySample",
     "QuerySamples",
@@ -103,6 +151,7 @@ __all__ = [
     "StatementWatch",
     "ThreadGil",
     "WindowProfile",
+    "activity_probe",
     "analyze_mysql",
     "analyze_postgres",
     "analyze_sqlite",
@@ -117,5 +166,6 @@ __all__ = [
     "profile_pid",
     "profile_running",
     "share_changes",
+    "statement_watch",
     "steady_windows",
 ]

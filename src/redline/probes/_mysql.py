@@ -1,7 +1,8 @@
 """A MySQL or MariaDB database's costliest statements, their plans and the server's health.
 
-For ``redline db analyze mysql://...``. :class:`MySqlProbe` holds one
-connection (5 s to connect and to answer each statement) and gives:
+For ``redline db analyze mysql://...`` and ``redline run ... --db mysql://...``.
+:class:`MySqlProbe` holds one connection (5 s to connect and to answer each
+statement) and gives:
 
 - :meth:`~MySqlProbe.top_digests`: the database's statements by total time,
   from ``performance_schema.events_statements_summary_by_digest``;
@@ -9,7 +10,11 @@ connection (5 s to connect and to answer each statement) and gives:
   :func:`plan_tables`;
 - :meth:`~MySqlProbe.health`: buffer pool, connections, aborted connections,
   temporary tables, lock waits and replication, as :class:`MySqlHealth`;
-- :meth:`~MySqlProbe.index_candidates` and :meth:`~MySqlProbe.index_check`.
+- :meth:`~MySqlProbe.index_candidates` and :meth:`~MySqlProbe.index_check`;
+- :meth:`~MySqlProbe.digest_totals`, :meth:`~MySqlProbe.global_status`,
+  :meth:`~MySqlProbe.global_variables` and :meth:`~MySqlProbe.sessions`: what
+  a run's statement watch and activity probe read
+  (:mod:`redline.probes._mysql_activity`).
 
 **Telling redline's statements from the workload's.** Digests drop comments,
 so the ``/* redline */`` mark on each statement shows only in the process list
@@ -89,6 +94,8 @@ DDL_TIMEOUT_S: Final = 120
 DDL_LOCK_WAIT_S: Final = 5
 #: Tables estimated larger than this are not built on by :meth:`MySqlProbe.index_check`.
 MAX_CHECK_ROWS: Final = 5_000_000
+#: More digests than performance_schema keeps (``performance_schema_digests_size``).
+ALL_DIGESTS: Final = 1_000_000
 #: performance_schema times are picoseconds.
 PICOSECONDS_PER_MS: Final = 1e9
 #: Stand-ins for a digest's ``?`` (see the module docstring).
@@ -393,10 +400,42 @@ class MySqlProbe:
         """
         if limit < 1:
             raise ConfigError(f"limit: expected 1 or more, got {limit!r}")
-        self._require_digests()
-        rows = self._rows(_DIGESTS, (self._dsn.database, limit), doing="reading digests")
+        rows = self._digest_rows(limit)
         samples = self._samples([str(r[0]) for r in rows])
         return [_digest(r, samples.get(str(r[0]))) for r in rows]
+
+    def digest_totals(self) -> dict[str, DigestStat]:
+        """Every statement digest of this database by digest, without samples, redline's left out.
+
+        Two readings, before and after a run, give what the run did (see
+        :class:`redline.probes.MySqlStatementWatch`).
+
+        Raises:
+            TargetError: as :meth:`top_digests`.
+        """
+        return {str(r[0]): _digest(r, None) for r in self._digest_rows(ALL_DIGESTS)}
+
+    def global_status(self, names: Sequence[str]) -> dict[str, int]:
+        """The ``SHOW GLOBAL STATUS`` variables named, as numbers (0 for one the server lacks)."""
+        return self._numbers("STATUS", names)
+
+    def global_variables(self, names: Sequence[str]) -> dict[str, int]:
+        """The ``SHOW GLOBAL VARIABLES`` named, as numbers (0 for one the server lacks)."""
+        return self._numbers("VARIABLES", names)
+
+    def sessions(self) -> dict[str, int]:
+        """Other sessions in this database now: ``connections``, ``active`` (command
+        ``Query`` or ``Execute``), ``idle`` (``Sleep``) and ``waiting_on_locks`` (a state
+        ``Waiting for ... lock``: table and metadata locks; row locks are in the status).
+
+        Raises:
+            TargetError: the user may not read ``performance_schema.threads``.
+        """
+        rows = self._rows(
+            _SESSIONS, (self._dsn.database,), doing="reading sessions",
+            grant=f"GRANT SELECT ON performance_schema.* TO {self._grantee()}",
+        )  # fmt: skip
+        return {name: int(v or 0) for name, v in zip(_SESSION_FIGURES, rows[0], strict=True)}
 
     def explain(self, sql: str) -> dict[str, Any]:
         """``EXPLAIN FORMAT=JSON`` of one statement, in the database (planned, not run).
@@ -538,6 +577,15 @@ class MySqlProbe:
                 ) from None
             raise _translated(exc, self._dsn, doing=doing, grant=grant) from None
 
+    def _numbers(self, kind: str, names: Sequence[str]) -> dict[str, int]:
+        marks = ", ".join(["%s"] * len(names))
+        rows = self._rows(
+            f"{REDLINE_MARK} SHOW GLOBAL {kind} WHERE Variable_name IN ({marks})",
+            tuple(names), doing=f"reading {kind.lower()}",
+        )  # fmt: skip
+        found = {str(name): str(value) for name, value in rows}
+        return {name: _int(found, name) for name in names}
+
     def _pairs(self, statement: str, doing: str) -> dict[str, str]:
         rows = self._rows(f"{REDLINE_MARK} {statement}", None, doing=doing)
         return {str(name): str(value) for name, value in rows}
@@ -557,6 +605,10 @@ class MySqlProbe:
             raise _translated(exc, self._dsn, doing=f"entering {schema!r}") from None
 
     # --- digests ----------------------------------------------------------------------------
+
+    def _digest_rows(self, limit: int) -> list[tuple[Any, ...]]:
+        self._require_digests()
+        return self._rows(_DIGESTS, (self._dsn.database, limit), doing="reading digests")
 
     def _require_digests(self) -> None:
         (enabled,) = self._rows(f"{REDLINE_MARK} SELECT @@performance_schema", None, doing="")[0]
@@ -731,6 +783,15 @@ FROM performance_schema.events_statements_summary_by_digest
 WHERE SCHEMA_NAME = %s AND DIGEST_TEXT IS NOT NULL AND DIGEST_TEXT NOT LIKE 'EXPLAIN %%'
 ORDER BY SUM_TIMER_WAIT DESC
 LIMIT %s"""
+#: ``_SESSIONS``' columns, in order.
+_SESSION_FIGURES: Final = ("connections", "active", "idle", "waiting_on_locks")
+# performance_schema.threads, not information_schema.PROCESSLIST: that one is built as a
+# temporary table on disk at each read, which would count in Created_tmp_disk_tables.
+_SESSIONS = f"""{REDLINE_MARK}
+SELECT COUNT(*), SUM(PROCESSLIST_COMMAND IN ('Query', 'Execute')),
+       SUM(PROCESSLIST_COMMAND = 'Sleep'), SUM(PROCESSLIST_STATE LIKE '%%Waiting for%%lock%%')
+FROM performance_schema.threads
+WHERE PROCESSLIST_DB = %s AND PROCESSLIST_ID <> CONNECTION_ID()"""
 # A sample cut at the history's text limit would not parse: those are left out.
 _SAMPLES = f"""{REDLINE_MARK}
 SELECT DIGEST, SQL_TEXT FROM performance_schema.events_statements_history_long
