@@ -161,7 +161,8 @@ def _check_params(text: str, count: int, params: Sequence[Any] | None, *, analyz
         if analyze and count:
             raise ConfigError(
                 f"--analyze: {_quote(text)} has {count} parameter(s) ($1...) and no values",
-                hint="give the parameter values, or leave out --analyze for the generic plan",
+                hint="give values with --samples (a server log, or a run with --db), or leave "
+                "out --analyze for the generic plan",
             )
         return
     if len(params) != count:
