@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -315,7 +315,7 @@ def run(
         if schedule is not None:
             result.profiles = [w.to_dict() for w in schedule.stop()]
         if statements is not None:
-            result.database = statements.to_dict()
+            result.database = {**statements.to_dict(), **_query_samples(sampler)}
     analysis = analyze_run(result)
     render_summary(result, console)
     render_test_report(analysis, console)
@@ -353,6 +353,13 @@ def _profile_schedule(plan: Plan, sampler: ResourceSampler) -> ProfileSchedule:
     if sampler.server_pid is None or not windows:
         raise ConfigError("--profile: the plan has no steady window of 1 s or more to profile")
     return ProfileSchedule(sampler.server_pid, windows, PySpyConfig())
+
+
+def _query_samples(sampler: ResourceSampler) -> dict[str, Any]:
+    """The statements the database's sessions ran with their values, where its probe keeps
+    them (PostgreSQL): ``redline db analyze --samples RUN`` plans statements for them."""
+    samples = getattr(sampler.probe("database"), "samples", None)
+    return {"samples": samples.to_list()} if samples is not None else {}
 
 
 def _check_gate(

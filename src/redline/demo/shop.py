@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import functools
 import random
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -124,10 +126,14 @@ async def _connection(
         writer.close()
 
 
-async def _connect(dsn: Dsn) -> psycopg.AsyncConnection[Any]:
+async def _connect(dsn: Dsn, *, inline: bool = False) -> psycopg.AsyncConnection[Any]:
+    # inline: values sent inside the statement's text (as psycopg2 and most ORMs on it do),
+    # not bound apart ($1), so the database's sessions show them.
+    factory = psycopg.AsyncClientCursor if inline else psycopg.AsyncCursor
     return await psycopg.AsyncConnection.connect(
         host=dsn.host, port=dsn.port, dbname=dsn.database, user=dsn.user,
         password=dsn.password(), autocommit=True, application_name="redline-demo-shop",
+        cursor_factory=factory,
     )  # fmt: skip
 
 
@@ -177,9 +183,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--items", type=int, default=20, help="items per order")
     parser.add_argument("--setup", action="store_true", help="create the data and exit")
+    parser.add_argument(
+        "--inline-values", action="store_true",
+        help="PostgreSQL: values inside the statements' text (client-side binding)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     dsn = parse_dsn(args.dsn, field="--dsn", schemes=tuple(BACKENDS))
     backend = BACKENDS[dsn.scheme]()
+    if args.inline_values and dsn.scheme == "postgresql":
+        backend = dataclasses.replace(backend, connect=functools.partial(_connect, inline=True))
     errors: tuple[type[BaseException], ...] = (OSError, *backend.errors)
     try:
         if args.setup:

@@ -33,8 +33,12 @@ def _postgres(analysis: Any) -> list[Finding]:
     for stats in analysis.top:
         plan = analysis.plans.get(stats.queryid)
         if plan is not None:
-            found += plan_findings(plan, query=stats.query, table_rows=analysis.table_rows,
-                                   planned_for=analysis.plan_sources.get(stats.queryid, ""))
+            found += plan_findings(
+                plan,
+                query=stats.query,
+                table_rows=analysis.table_rows,
+                planned_for=analysis.plan_sources.get(stats.queryid, ""),
+            )
     found += [_advice(a) for a in analysis.advice]
     if analysis.health is not None:
         found += health_findings(analysis.health)

@@ -127,7 +127,7 @@ class ResourceSampler:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         self._probes = dict(probes)
-        self._all_probes = list(probes.values())
+        self._all_probes = dict(probes)
         self._host_info = host_info
         self._clock = clock or MonotonicClock()
         self._interval_ns = int(interval_s * NS_PER_S)
@@ -143,6 +143,11 @@ class ResourceSampler:
     def server_pid(self) -> int | None:
         """The sampled server's process id, when a server is sampled."""
         return self._result.server_pid
+
+    def probe(self, name: str) -> ResourceProbe | None:
+        """The probe named ``name`` (also after it was dropped), for what it keeps besides
+        its samples; None when there is none."""
+        return self._all_probes.get(name)
 
     def start(self, start_ns: int) -> None:
         """Sample from ``start_ns`` (the run's synchronized start) in a background thread."""
@@ -160,7 +165,7 @@ class ResourceSampler:
                 now = self._clock.now_ns()
                 if self._last_ns and now - self._last_ns >= MIN_LAST_SHARE * self._interval_ns:
                     self._sample_at(now)
-        for probe in self._all_probes:
+        for probe in self._all_probes.values():
             close = getattr(probe, "close", None)
             if close is not None:
                 close()  # a probe with a connection of its own (a database)

@@ -44,11 +44,11 @@ SELECT count(*) AS connections,
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
 """
-#: What the sessions are running, for the samples (redline's own statements left out).
+#: What each session runs, or (idle) ran last, for the samples (redline's own left out).
 _RUNNING = f"""{REDLINE_MARK}
 SELECT query FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-  AND state = 'active' AND query NOT LIKE '/* redline */%'
+  AND query <> '' AND query NOT LIKE '/* redline */%'
 """
 _COUNTERS = f"""{REDLINE_MARK}
 SELECT xact_commit AS commits, xact_rollback AS rollbacks, blks_read AS blocks_read,

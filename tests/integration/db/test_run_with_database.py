@@ -25,12 +25,12 @@ def shop(dsn: str, *args: str) -> list[str]:
 
 
 def run_against_shop(
-    tmp_path: Path, dsn: str, mode: str
+    tmp_path: Path, dsn: str, mode: str, *shop_options: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     data = ("--orders", "200", "--items", "20")
     subprocess.run(shop(dsn, "--setup", *data), check=True, timeout=60)
     port, out = free_port(), tmp_path / "r.json"
-    server = shlex.join(shop(dsn, "--port", str(port), "--mode", mode, *data))
+    server = shlex.join(shop(dsn, "--port", str(port), "--mode", mode, *data, *shop_options))
     proc = subprocess.run(
         [sys.executable, "-m", "redline", "run", f"http://127.0.0.1:{port}/", "--vus", "4",
          "--duration", "10s", "--quiet", "--out", str(out), "--history", str(tmp_path / "h.db"),
@@ -67,6 +67,24 @@ def test_one_query_per_request_is_not(tmp_path: Path, pg_database: str) -> None:
     requests = document["summary"]["total"]["count"]
     join = next(s for s in document["database"]["statements"] if "JOIN items" in s["query"])
     assert join["calls"] == requests
+
+
+def test_a_run_keeps_statements_with_their_values_for_db_analyze(
+    tmp_path: Path, pg_database: str
+) -> None:
+    _, document = run_against_shop(tmp_path, pg_database, "join", "--inline-values")
+    texts = [s["text"] for s in document["database"]["samples"]]
+    assert any("JOIN items" in t and "$1" not in t for t in texts), texts
+    proc = subprocess.run(
+        [sys.executable, "-m", "redline", "db", "analyze", pg_database, "--json", "--analyze",
+         "--samples", str(tmp_path / "r.json"), "--no-advise"],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    plans = json.loads(proc.stdout)["plans"]
+    run_planned = [p for p in plans if p["planned_for"].endswith(f"run {tmp_path / 'r.json'}")]
+    assert run_planned and "Actual Rows" in run_planned[0]["plan"]["Plan"]
+    assert PG_PASSWORD not in proc.stdout + proc.stderr
 
 
 def test_a_database_that_refuses_stops_the_run_before_any_load(postgres_server: Any) -> None:
