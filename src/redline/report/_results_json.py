@@ -18,7 +18,9 @@ schema_version history:
        --profile``, see docs/profile.md); absent without it.
        ``database`` (added later in version 2, optional): the statements the run
        caused on the database named by ``--db`` (see docs/database.md), and
-       ``resources.database``: its activity per sample.
+       ``resources.database``: its activity per sample. ``database.samples``
+       (added later, optional): statements its sessions ran, with their values
+       (PostgreSQL), for ``redline db analyze --samples``.
 """
 
 from __future__ import annotations
