@@ -68,7 +68,8 @@ import pymysql  # type: ignore[import-untyped]
 from redline.errors import ConfigError, TargetError
 from redline.optimize import Change, ChangeKind
 from redline.plan import Dsn
-from redline.probes._sqlite import IndexCandidate, index_candidates, table_aliases
+from redline.probes._index_candidates import table_aliases
+from redline.probes._sqlite import IndexCandidate, index_candidates
 from redline.units import one_line
 
 __all__ = [
@@ -488,7 +489,8 @@ class MySqlProbe:
         )
 
     def index_candidates(self, sql: str) -> list[IndexCandidate]:
-        """Candidates for the statement (see :mod:`redline.probes._sqlite`), less existing ones.
+        """Candidates for the statement (see :mod:`redline.probes._index_candidates`), less
+        existing ones.
 
         Raises:
             ConfigError: sqlglot cannot parse the statement as MySQL.

@@ -7,7 +7,8 @@ For ``redline db analyze sqlite:///path.db --queries FILE``:
 - :class:`SqliteProbe` opens the file **read-only** and gives each query's
   ``EXPLAIN QUERY PLAN`` as :class:`PlanRow` objects;
 - :func:`index_candidates` proposes indexes from the columns a query filters,
-  joins, groups and sorts on (parsed with sqlglot, not regexes), and
+  joins, groups and sorts on (read by :mod:`redline.probes._index_candidates`,
+  with sqlglot, not regexes), and
   :meth:`SqliteProbe.index_check` verifies one by planning the query again
   with the index present, inside a transaction that is rolled back.
 
@@ -23,7 +24,7 @@ so the file's writers wait meanwhile (for up to their own busy timeout).
 ``IN`` or ``IS`` against values or other tables' columns (joins) come first,
 then either the first range column (``<``, ``BETWEEN``, a prefix ``LIKE``) or
 the ORDER BY / GROUP BY / DISTINCT columns when they all belong to that table;
-at most :data:`MAX_INDEX_COLUMNS` columns. Candidates an existing index already
+at most 4 columns. Candidates an existing index already
 starts with are left out. Whether one helps is decided by the re-plan, never
 assumed. The MySQL probe (:mod:`redline.probes._mysql`) uses the same candidates.
 """
@@ -35,18 +36,18 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import sqlglot
-from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.tokenizer_core import TokenType
 
 from redline.errors import ConfigError, TargetError
 from redline.optimize import Change, ChangeKind
 from redline.plan import Dsn
+from redline.probes._index_candidates import filtered_columns, referenced_tables, table_aliases
+from redline.probes._index_candidates import index_candidates as parsed_candidates
 from redline.units import one_line
 
 __all__ = [
@@ -63,8 +64,8 @@ __all__ = [
 
 #: How long a statement waits for another connection's lock before giving up.
 BUSY_TIMEOUT_S: Final = 5.0
-#: The most columns a candidate index gets.
-MAX_INDEX_COLUMNS: Final = 4
+#: A table's column names (empty when the table is unknown).
+ColumnsOf = Callable[[str], Collection[str]]
 #: Longest index name (MySQL's identifier limit; SQLite has none).
 MAX_INDEX_NAME_CHARS: Final = 64
 #: How much of a statement an error message quotes.
@@ -433,233 +434,29 @@ def read_queries(path: Path) -> list[str]:
     return statements
 
 
-# --- What a query filters, joins and sorts on (read with sqlglot) ---------------------------
-
-#: A table's column names (empty when the table is unknown).
-ColumnsOf = Callable[[str], Collection[str]]
-_Placed = tuple[str, str]
-_COMPARISONS: Final = (exp.EQ, exp.NullSafeEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
-
-
-@dataclass
-class _Uses:
-    """One table's columns in one SELECT by role; ``filtered`` are those compared with values."""
-
-    equal: list[str] = field(default_factory=list)
-    ranged: list[str] = field(default_factory=list)
-    filtered: list[str] = field(default_factory=list)
-
-    def add(self, role: str, column: str) -> None:
-        _append(self.ranged if role == "ranged" else self.equal, column)
-        if role != "joined":
-            _append(self.filtered, column)
-
-
-def _append(columns: list[str], column: str) -> None:
-    if column.lower() not in (c.lower() for c in columns):
-        columns.append(column)
-
-
-def index_candidates(sql: str, *, dialect: str, columns_of: ColumnsOf) -> list[IndexCandidate]:
-    """Indexes that could serve ``sql``'s filters, joins and sorts (see the module docstring).
-
-    Args:
-        sql: one statement.
-        dialect: sqlglot's name for its SQL dialect (``sqlite``, ``mysql``).
-        columns_of: a table's column names, to place unqualified columns.
-
-    Raises:
-        ConfigError: sqlglot cannot parse the statement.
-    """
-    found: list[IndexCandidate] = []
-    for scope in _scopes(sql, dialect):
-        tables = _tables(scope)
-        uses = _column_uses(scope, tables, columns_of)
-        sort = _sort_columns(scope, tables, columns_of)
-        if sort is not None:
-            uses.setdefault(sort[0], _Uses())
-        for table, use in uses.items():
-            found.extend(_candidates_for(table, use, sort))
-    return list(dict.fromkeys(c for c in found if c.columns))
-
-
-def table_aliases(sql: str, *, dialect: str) -> dict[str, str]:
-    """Each name a table goes by in ``sql`` (its alias, and its own name) -> the table.
-
-    Raises:
-        ConfigError: sqlglot cannot parse the statement.
-    """
-    aliases: dict[str, str] = {}
-    for scope in _scopes(sql, dialect):
-        for alias, table in _tables(scope).items():
-            aliases.setdefault(alias, table)
-            aliases.setdefault(table, table)
-    return aliases
-
-
-def filtered_columns(
-    sql: str, *, dialect: str, columns_of: ColumnsOf | None = None
-) -> dict[str, list[str]]:
-    """Per table, the columns ``sql`` compares with values (``=``, ``IN``, ranges), not joins.
-
-    Without ``columns_of``, an unqualified column is placed only when its SELECT
-    reads one table.
-
-    Raises:
-        ConfigError: sqlglot cannot parse the statement.
-    """
-    result: dict[str, list[str]] = {}
-    for scope in _scopes(sql, dialect):
-        for table, use in _column_uses(scope, _tables(scope), columns_of).items():
-            columns = result.setdefault(table, [])
-            for column in use.filtered:
-                _append(columns, column)
-    return {table: columns for table, columns in result.items() if columns}
-
-
-def _scopes(sql: str, dialect: str) -> list[Scope]:
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except sqlglot.errors.SqlglotError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"cannot read {_quote(sql)} as {dialect} SQL: {first}") from None
-    return [s for s in traverse_scope(tree) if isinstance(s.expression, exp.Select)]
-
-
-def _tables(scope: Scope) -> dict[str, str]:
-    return {
-        alias: source.name
-        for alias, source in scope.sources.items()
-        if isinstance(source, exp.Table) and source.name
-    }
-
-
-def _column_uses(
-    scope: Scope, tables: dict[str, str], columns_of: ColumnsOf | None
-) -> dict[str, _Uses]:
-    select = scope.expression
-    clauses = [select.args.get("where")]
-    clauses += [join.args.get("on") for join in select.args.get("joins") or []]
-    conditions: list[exp.Expr] = []
-    for clause in clauses:
-        if clause is not None:
-            body = clause.this if isinstance(clause, exp.Where) else clause
-            conditions.extend(body.flatten() if isinstance(body, exp.And) else [body])
-    uses: dict[str, _Uses] = {}
-    for condition in conditions:
-        for role, (table, column) in _classified(condition.unnest(), tables, columns_of):
-            uses.setdefault(table, _Uses()).add(role, column)
-    return uses
-
-
-def _classified(
-    condition: exp.Expr, tables: dict[str, str], columns_of: ColumnsOf | None
-) -> list[tuple[str, _Placed]]:
-    """(role, (table, column)) for one predicate; the role is equal, ranged or joined."""
-    if isinstance(condition, _COMPARISONS):
-        return _comparison(condition, tables, columns_of)
-    this = condition.args.get("this")
-    subject = _place(this.unnest(), tables, columns_of) if isinstance(this, exp.Expr) else None
-    if subject is None:
-        return []
-    if isinstance(condition, exp.In | exp.Is):
-        return [("equal", subject)]
-    if isinstance(condition, exp.Between):
-        return [("ranged", subject)]
-    if isinstance(condition, exp.Like) and _prefix_pattern(condition.expression):
-        return [("ranged", subject)]
-    return []
-
-
-def _comparison(
-    condition: exp.Expr, tables: dict[str, str], columns_of: ColumnsOf | None
-) -> list[tuple[str, _Placed]]:
-    left, right = condition.this.unnest(), condition.expression.unnest()
-    role = "equal" if isinstance(condition, exp.EQ | exp.NullSafeEQ) else "ranged"
-    here, there = _place(left, tables, columns_of), _place(right, tables, columns_of)
-    if here and there:
-        joins = role == "equal" and here[0] != there[0]
-        return [("joined", here), ("joined", there)] if joins else []
-    if here and _constant(right, tables):
-        return [(role, here)]
-    if there and _constant(left, tables):
-        return [(role, there)]
-    return []
-
-
-def _place(node: exp.Expr, tables: dict[str, str], columns_of: ColumnsOf | None) -> _Placed | None:
-    """The (table, column) a plain column reference belongs to, when that can be told."""
-    if not isinstance(node, exp.Column) or not node.name:
-        return None
-    if node.table:
-        table = tables.get(node.table) or tables.get(node.table.lower())
-        if table is None:
-            return None
-        tables = {node.table: table}
-    if columns_of is None:
-        owners = set(tables.values())
-        return (owners.pop(), node.name) if len(owners) == 1 else None
-    # The table's own spelling of the column (digest texts upper-case some names).
-    spelled = {
-        t: {c.lower(): c for c in columns_of(t)}.get(node.name.lower())
-        for t in set(tables.values())
-    }
-    found = [(t, c) for t, c in spelled.items() if c is not None]
-    return found[0] if len(found) == 1 else None
-
-
-def _constant(node: exp.Expr, tables: dict[str, str]) -> bool:
-    """Fixed while this SELECT runs: values, subqueries, an outer query's columns."""
-    if isinstance(node, exp.Subquery):
-        return True
-    return all(c.table and c.table not in tables for c in node.find_all(exp.Column))
-
-
-def _prefix_pattern(node: exp.Expr) -> bool:
-    if isinstance(node, exp.Placeholder | exp.Parameter):
-        return True
-    return isinstance(node, exp.Literal) and node.is_string and not node.this.startswith(("%", "_"))
-
-
-def _sort_columns(
-    scope: Scope, tables: dict[str, str], columns_of: ColumnsOf | None
-) -> tuple[str, list[str]] | None:
-    """(table, columns) of ORDER BY, else GROUP BY, else DISTINCT, when one table has all."""
-    select = scope.expression
-    order, group = select.args.get("order"), select.args.get("group")
-    if order is not None:
-        nodes = [o.this for o in order.expressions]
-    elif group is not None:
-        nodes = list(group.expressions)
-    elif select.args.get("distinct") is not None:
-        nodes = [e.unalias() for e in select.expressions]
-    else:
-        return None
-    placed = [_place(n.unnest(), tables, columns_of) for n in nodes]
-    owners = {p[0] for p in placed if p is not None}
-    if not placed or None in placed or len(owners) != 1:
-        return None
-    return owners.pop(), [p[1] for p in placed if p is not None]
-
-
-def _candidates_for(
-    table: str, use: _Uses, sort: tuple[str, list[str]] | None
-) -> list[IndexCandidate]:
-    equal = use.equal
-    lowered = {c.lower() for c in equal}
-    shapes = []
-    if use.ranged:
-        shapes.append(equal + [c for c in use.ranged if c.lower() not in lowered][:1])
-    if sort is not None and sort[0] == table:
-        shapes.append(equal + [c for c in sort[1] if c.lower() not in lowered])
-    if not shapes:
-        shapes.append(equal)
-    return [IndexCandidate(table, tuple(dict.fromkeys(s))[:MAX_INDEX_COLUMNS]) for s in shapes]
-
-
 def _quoted(name: str, quote: str) -> str:
     return quote + name.replace(quote, quote * 2) + quote
 
 
 def _quote(text: str) -> str:
     return repr(one_line(text, QUOTE_CHARS, ellipsis="..."))
+
+
+def index_candidates(sql: str, *, dialect: str, columns_of: ColumnsOf) -> list[IndexCandidate]:
+    """Indexes that could serve ``sql``'s filters, joins and sorts, to build and check.
+
+    The SQL is read by :func:`redline.probes._index_candidates.index_candidates`
+    (see the module docstring for the shapes); schema names are dropped.
+
+    Args:
+        sql: one statement.
+        dialect: sqlglot's name for its SQL dialect (``sqlite``, ``mysql``).
+        columns_of: a table's column names (empty when the table is unknown).
+
+    Raises:
+        ConfigError: sqlglot cannot parse the statement.
+    """
+    tables = referenced_tables(sql, dialect=dialect)
+    known = {str(t): columns_of(t.name) for t in tables}
+    found = parsed_candidates(sql, dialect=dialect, columns_of=known)
+    return list(dict.fromkeys(IndexCandidate(c.table.name, c.columns) for c in found))

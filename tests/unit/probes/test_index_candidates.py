@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from redline.errors import ConfigError
 from redline.probes._index_candidates import (
     IndexCandidate,
     TableName,
+    filtered_columns,
     index_candidates,
     referenced_tables,
+    table_aliases,
 )
 
 
@@ -157,3 +160,110 @@ def test_referenced_tables_leave_out_ctes() -> None:
     sql = "WITH x AS (SELECT * FROM public.orders) SELECT * FROM x JOIN items ON true"
     assert referenced_tables(sql) == [TableName("items"), TableName("orders", "public")]
     assert referenced_tables("not sql (((") == []
+
+
+# --- What differs by dialect ----------------------------------------------------------------
+
+
+def in_dialect(dialect: str, sql: str, **options: object) -> list[str]:
+    return shown(sql, dialect=dialect, **options)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "placeholder"),
+    [
+        ("postgres", "$1"),  # pg_stat_statements
+        ("postgres", "%s"),  # psycopg
+        ("postgres", "%(customer)s"),
+        ("mysql", "?"),  # performance_schema digests
+        ("sqlite", "?"),
+        ("sqlite", "?2"),  # sqlglot reads ?NNN as an error
+        ("sqlite", ":customer"),
+        ("sqlite", "@customer"),
+        ("sqlite", "$customer"),  # sqlglot reads $name as a column
+    ],
+)
+def test_each_dialects_placeholders_are_values(dialect: str, placeholder: str) -> None:
+    sql = f"SELECT * FROM orders WHERE customer_id = {placeholder}"
+    assert in_dialect(dialect, sql) == ["orders (customer_id)"]
+
+
+def test_a_dollar_name_is_a_column_in_mysql_and_a_parameter_in_sqlite() -> None:
+    sql = "SELECT * FROM t WHERE a = $b"
+    assert in_dialect("mysql", sql) == []  # two columns of one row
+    assert in_dialect("sqlite", sql) == ["t (a)"]
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_a_like_prefix_is_a_range_in_mysql_and_sqlite(dialect: str) -> None:
+    assert in_dialect(dialect, "SELECT * FROM t WHERE a = 1 AND name LIKE 'ab%'") == ["t (a, name)"]
+    assert in_dialect(dialect, "SELECT * FROM t WHERE name LIKE ?") == ["t (name)"]
+    assert in_dialect(dialect, "SELECT * FROM t WHERE name LIKE '%ab'") == []
+    assert in_dialect("postgres", "SELECT * FROM t WHERE name LIKE 'ab%'") == []
+
+
+def test_null_safe_equality_is_a_lookup_except_in_postgres() -> None:
+    assert in_dialect("mysql", "SELECT * FROM t WHERE a <=> ?") == ["t (a)"]
+    assert in_dialect("sqlite", "SELECT * FROM t WHERE a IS ?") == ["t (a)"]
+    assert in_dialect("postgres", "SELECT * FROM t WHERE a IS NOT DISTINCT FROM $1") == []
+
+
+def test_names_fold_in_postgres_and_keep_their_case_elsewhere() -> None:
+    sql = "SELECT * FROM Orders WHERE Status = 1"
+    assert in_dialect("postgres", sql) == ["orders (status)"]
+    assert in_dialect("mysql", sql) == ["Orders (Status)"]
+    # MySQL and SQLite column names match whatever their case: the table's spelling wins.
+    known = {"Orders": ["id", "status"]}
+    assert in_dialect("sqlite", sql, columns_of=known) == ["Orders (status)"]
+    assert in_dialect("postgres", 'SELECT * FROM t WHERE "A" = 1', columns_of={"t": ["a"]}) == []
+
+
+def test_built_candidates_are_one_per_shape_and_up_to_four_wide() -> None:
+    sql = "SELECT * FROM t WHERE a = 1 AND b = 2 AND c > 3 ORDER BY d"
+    assert in_dialect("sqlite", sql) == ["t (a, b, c)", "t (a, b, d)"]
+    assert in_dialect("postgres", sql)[-2:] == ["t (a, b, d)", "t (a, b, c)"]
+    wide = "SELECT * FROM t WHERE a = 1 AND b = 2 AND c = 3 AND d = 4 AND e = 5"
+    assert in_dialect("mysql", wide) == ["t (a, b, c, d)"]
+
+
+def test_group_by_and_distinct_sort_only_for_built_candidates() -> None:
+    assert in_dialect("sqlite", "SELECT status, count(*) FROM t GROUP BY status") == ["t (status)"]
+    assert in_dialect("mysql", "SELECT DISTINCT region FROM t") == ["t (region)"]
+    assert in_dialect("postgres", "SELECT status, count(*) FROM t GROUP BY status") == []
+    # Mixed directions: the re-plan tells for SQLite and MySQL; PostgreSQL leaves them out.
+    assert in_dialect("sqlite", "SELECT * FROM t ORDER BY a DESC, b") == ["t (a, b)"]
+    assert in_dialect("postgres", "SELECT * FROM t ORDER BY a DESC, b") == []
+
+
+def test_an_updates_own_where_counts_only_for_postgres() -> None:
+    sql = "UPDATE orders SET status = ? WHERE customer_id = ?"
+    assert in_dialect("postgres", sql) == ["orders (customer_id)"]
+    assert in_dialect("sqlite", sql) == []
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_what_cannot_be_read_is_an_error_where_a_plan_was_asked_for(dialect: str) -> None:
+    with pytest.raises(ConfigError, match=rf"cannot read 'SELEKT \* FROM \(\(\(' as {dialect} SQL"):
+        index_candidates("SELEKT * FROM (((", dialect=dialect)
+    with pytest.raises(ConfigError, match="not one statement"):
+        table_aliases("SELECT 1; SELECT 2", dialect=dialect)
+    assert index_candidates("SELEKT * FROM (((", dialect="postgres") == []
+
+
+def test_an_unknown_dialect_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"dialect: expected one of .*'sqlite'.*, got 'oracle'"):
+        index_candidates("SELECT 1", dialect="oracle")
+
+
+def test_filtered_columns_and_table_aliases_leave_joins_out() -> None:
+    sql = (
+        "SELECT * FROM main.orders o JOIN items i ON i.order_id = o.id "
+        "WHERE o.status = ? AND i.qty > 3"
+    )
+    assert filtered_columns(sql, dialect="sqlite") == {"orders": ["status"], "items": ["qty"]}
+    assert table_aliases(sql, dialect="sqlite") == {
+        "o": "orders",
+        "orders": "orders",
+        "i": "items",
+        "items": "items",
+    }
