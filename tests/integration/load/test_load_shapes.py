@@ -21,6 +21,8 @@ from redline.plan import DiurnalCurve, Ramp, RampCurve
 from tests.integration.recording_server import RecordingServer
 
 RUN_TIMEOUT_S = 30.0
+#: How late the first arrival (which starts the per-second grid) may be on a busy machine.
+EDGE_SLIP_S = 0.1
 
 
 @pytest.fixture
@@ -66,10 +68,14 @@ def run_plan(
 
 
 def assert_follows(counts: list[int], expected: list[float], *, slack: float) -> None:
-    """Each second's count is within ``slack`` x sqrt(expected) + 5 of the curve."""
+    """Each second's count is within ``slack`` x sqrt(expected) + 5 of the curve, plus what
+    may slip across its edges where the rate steps (the grid starts at the first arrival,
+    which a stall of the machine can delay by up to EDGE_SLIP_S)."""
     assert len(counts) == len(expected), (counts, expected)
     for second, (got, want) in enumerate(zip(counts, expected, strict=True)):
-        assert abs(got - want) <= slack * math.sqrt(want) + 5, (second, counts, expected)
+        neighbours = expected[max(0, second - 1) : second + 2]
+        slip = EDGE_SLIP_S * max(abs(n - want) for n in neighbours)
+        assert abs(got - want) <= slack * math.sqrt(want) + 5 + slip, (second, counts, expected)
 
 
 def test_an_exponential_ramp_grows_geometrically(server: RecordingServer, tmp_path: Path) -> None:
