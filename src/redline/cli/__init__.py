@@ -20,6 +20,7 @@ from redline.cli._db import db_app
 from redline.cli._diagnose import diagnose
 from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
+from redline.cli._http import http_app
 from redline.cli._import import import_app
 from redline.cli._profile import profile
 from redline.cli._run import run
@@ -38,6 +39,7 @@ app = typer.Typer(
 app.command()(run)
 app.add_typer(import_app)
 app.add_typer(db_app)
+app.add_typer(http_app)
 add_history_commands(app)
 add_compare_commands(app)
 app.command()(capacity)
