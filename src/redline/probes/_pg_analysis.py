@@ -127,26 +127,35 @@ def _advise(conn: Any, heaviest: list[QueryStats], notes: list[str]) -> list[Ind
 
 def _rates(conn: Any, heaviest: list[QueryStats]) -> tuple[dict[str, float], dict[str, float]]:
     """Average rates since the statistics were reset: rows written per table, calls per
-    statement (pg_stat_statements_info, PostgreSQL 14+)."""
-    row = conn.execute(
-        "/* redline */ SELECT extract(epoch FROM now() - stats_reset) FROM pg_stat_database "
-        "WHERE datname = current_database()"
-    ).fetchone()
-    since_s = float(row[0]) if row and row[0] else 0.0
+    statement (pg_stat_statements_info, PostgreSQL 14+).
+
+    A database whose statistics were never reset (every new one: its
+    ``pg_stat_database.stats_reset`` is NULL) counts table writes since it was
+    created; they are then averaged over the span pg_stat_statements counts
+    over, the one the calls are averaged over, so the two stay comparable.
+    """
+    tables_since_s = _seconds_since(conn, "pg_stat_database WHERE datname = current_database()")
+    try:
+        calls_since_s = _seconds_since(conn, "pg_stat_statements_info")
+    except psycopg.Error:  # PostgreSQL 13 and older: no reset time of its own
+        calls_since_s = 0.0
+    since_s = tables_since_s or calls_since_s
     if since_s <= 0:
         return {}, {}
     tables = conn.execute(
         "/* redline */ SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
     ).fetchall()
     writes = {str(name): float(rows) / since_s for name, rows in tables}
-    try:
-        info = conn.execute("/* redline */ SELECT extract(epoch FROM now() - stats_reset) "
-                            "FROM pg_stat_statements_info").fetchone()  # fmt: skip
-    except psycopg.Error:  # PostgreSQL 13 and older: no reset time of its own
-        info = None
-    calls_since_s = float(info[0]) if info and info[0] else since_s
-    calls = {q.query: q.calls / calls_since_s for q in heaviest}
+    calls = {q.query: q.calls / (calls_since_s or since_s) for q in heaviest}
     return writes, calls
+
+
+def _seconds_since(conn: Any, view: str) -> float:
+    """Seconds since ``view``'s ``stats_reset``; 0 when it has none."""
+    row = conn.execute(
+        f"/* redline */ SELECT extract(epoch FROM now() - stats_reset) FROM {view}"
+    ).fetchone()
+    return float(row[0]) if row and row[0] else 0.0
 
 
 def _table_rows(conn: Any) -> dict[str, float]:
