@@ -13,6 +13,7 @@ from rich.text import Text
 
 from redline.cli._history import PIPE_WIDTH, DbOption, run_document
 from redline.diagnose import Diagnosis
+from redline.diagnose._finding import ranked
 from redline.diagnose._http_cache_rules import (
     Cacheability,
     CacheVerdict,
@@ -21,6 +22,7 @@ from redline.diagnose._http_cache_rules import (
     http_cache_notes,
 )
 from redline.errors import ConfigError, TargetError
+from redline.load import RunResult
 from redline.plan import Plan, check_scope, load_plan, load_yaml_plan, parse_duration
 from redline.probes._http_cache import (
     DEFAULT_AUDIT_TIMEOUT_S,
@@ -32,7 +34,7 @@ from redline.probes._http_cache import (
 )
 from redline.report import render_diagnosis
 
-__all__ = ["http_app", "http_audit_diagnosis"]
+__all__ = ["http_app", "http_audit_diagnosis", "with_http_audit"]
 
 http_app = typer.Typer(name="http", help="Audit HTTP endpoints: caching, validators, compression.",
                        no_args_is_help=True)  # fmt: skip
@@ -164,3 +166,25 @@ def _render_verdicts(verdicts: list[CacheVerdict], audit: HttpCacheAudit, consol
             verdict.policy,
         )
     console.print(table)
+
+
+def with_http_audit(diagnosis: Diagnosis, result: RunResult) -> Diagnosis:
+    """``run --http-audit``: the run's diagnosis with the audit of its plan's endpoints.
+
+    The audit runs after the load, so its few requests are not in the run's figures;
+    each endpoint's rate is the run's. An endpoint that cannot be audited is a note.
+    """
+    elapsed_s = result.elapsed_s
+    rates = {
+        name: {"rps": stats.count / elapsed_s if elapsed_s > 0 else 0.0, "count": stats.count}
+        for name in result.series.endpoints()
+        for stats in (result.series.total(name),)
+    }
+    audit = audit_http_cache(targets_from_plan(result.plan, rates))
+    found = http_audit_diagnosis(audit, run_id=diagnosis.run_id)
+    return Diagnosis(
+        diagnosis.run_id,
+        ranked([*diagnosis.findings, *found.findings]),
+        diagnosis.inconclusive,
+        [*diagnosis.notes, *found.notes],
+    )

@@ -21,6 +21,7 @@ from redline.cli._compare import (
 )
 from redline.cli._exit import ExitCode
 from redline.cli._history import DbOption, save_run
+from redline.cli._http import with_http_audit
 from redline.cli._server import (
     SampleEveryOption,
     ServerCmdOption,
@@ -29,7 +30,7 @@ from redline.cli._server import (
     resource_sampling,
 )
 from redline.compare import Comparison, NotComparable
-from redline.diagnose import analyze_run
+from redline.diagnose import Diagnosis, TestReport, analyze_run
 from redline.diagnose import diagnose as diagnose_document
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus, RunWatcher
@@ -254,6 +255,14 @@ def run(
             help="Profile the server with py-spy in each steady window (needs the server).",
         ),
     ] = False,
+    http_audit: Annotated[
+        bool,
+        typer.Option(
+            "--http-audit",
+            help="When the run ends, audit the plan's endpoints for HTTP caching "
+            "(see redline http audit); its findings join the diagnosis.",
+        ),
+    ] = False,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -322,7 +331,7 @@ def run(
     render_profiles(result.profiles, console)
     if result.database is not None:
         render_run_statements(result.database, console)
-    diagnosis = diagnose_document(results_to_dict(result, analysis)) if diagnose else None
+    diagnosis = _diagnosis(result, analysis, diagnose=diagnose, http_audit=http_audit)
     if diagnosis is not None:
         render_diagnosis(diagnosis, console)
     if out is not None:
@@ -345,6 +354,16 @@ def run(
     if code is ExitCode.OK and fail_on_regression and gate is not None:
         code = gate_exit_code(gate) or code
     raise typer.Exit(int(code))
+
+
+def _diagnosis(
+    result: RunResult, analysis: TestReport, *, diagnose: bool, http_audit: bool
+) -> Diagnosis | None:
+    """The run's diagnosis with ``--diagnose``; with ``--http-audit``, the audit's findings too."""
+    if not (diagnose or http_audit):
+        return None
+    diagnosis = diagnose_document(results_to_dict(result, analysis))
+    return with_http_audit(diagnosis, result) if http_audit else diagnosis
 
 
 def _profile_schedule(plan: Plan, sampler: ResourceSampler) -> ProfileSchedule:

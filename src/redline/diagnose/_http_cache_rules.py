@@ -210,9 +210,8 @@ def _saved_by_shared_cache(audit: EndpointAudit) -> str:
         )
     saved = max(rate - origin_per_s, 0.0)
     text = (
-        f"a shared cache (CDN) would answer about {saved:,.1f} of {rate:,.1f} req/s "
-        f"({saved / rate:.1%}) per cache node; the origin would see ~1 request per "
-        f"{ADVISED_S_MAXAGE_S} s"
+        f"a shared cache (CDN) would answer all but ~1 request per {ADVISED_S_MAXAGE_S} s per "
+        f"URL and cache node: about {saved:,.1f} of the run's {rate:,.1f} req/s saved"
         if rate > 0
         else "no requests in the run: nothing to save at its rate"
     )
