@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING, Any
 from redline.diagnose._diagnosis import Diagnosis, diagnose
 from redline.diagnose._finding import Category, Evidence, Finding, Severity, confidence_label
 from redline.diagnose._forecast import SCALING_ASSUMPTION, Forecast, forecast
+from redline.diagnose._http_cache_rules import (
+    Cacheability,
+    CacheVerdict,
+    cache_verdict,
+    http_cache_findings,
+)
 from redline.diagnose._knee import Knee, find_knee
 from redline.diagnose._little import LITTLE_TOLERANCE, LittleCheck, little_check, little_concurrency
 from redline.diagnose._load_points import LoadPoint, load_points
@@ -39,6 +45,8 @@ __all__ = [
     "SCALING_ASSUMPTION",
     "USL_MIN_POINTS",
     "BreakingPoint",
+    "CacheVerdict",
+    "Cacheability",
     "Category",
     "Diagnosis",
     "Evidence",
@@ -58,6 +66,7 @@ __all__ = [
     "Trend",
     "UslFit",
     "analyze_run",
+    "cache_verdict",
     "confidence_label",
     "database_findings",
     "diagnose",
@@ -65,6 +74,7 @@ __all__ = [
     "fit_usl",
     "fitted_within_sla",
     "forecast",
+    "http_cache_findings",
     "linear_trend",
     "little_check",
     "little_concurrency",

@@ -18,6 +18,8 @@ them once a second during a run.
   run), all as :class:`StackSamples`; :func:`profile_memory_command` (memray
   and tracemalloc in the program: :class:`MemoryProfile`); :func:`profile_perf`
   (perf, for servers that are not Python).
+- :func:`audit_http_cache`: how the plan's endpoints answer caches (a few requests
+  each after the load, not during it): :class:`HttpCacheAudit`.
 - The database under test during a run (``redline run --db DSN``), by the DSN's
   scheme (:data:`RUN_DATABASE_PROBES`): :func:`statement_watch` (the statements
   the run caused) and :func:`activity_probe` (the database each second).
@@ -31,6 +33,14 @@ from typing import TYPE_CHECKING, Any
 from redline.errors import ConfigError
 from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
+from redline.probes._http_cache import (
+    AuditTarget,
+    EndpointAudit,
+    HttpCacheAudit,
+    ObservedResponse,
+    audit_http_cache,
+    targets_from_plan,
+)
 from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._perf import perf_available, profile_perf
@@ -125,16 +135,20 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AuditTarget",
     "Blocker",
     "BlockingReport",
     "CpuProfile",
+    "EndpointAudit",
     "Frame",
     "GilReport",
     "HostProbe",
+    "HttpCacheAudit",
     "MySqlActivityProbe",
     "MySqlAnalysis",
     "MySqlStatementWatch",
     "MemoryProfile",
+    "ObservedResponse",
     "Hotspot",
     "PostgresActivityProbe",
     "PostgresAnalysis",
@@ -155,6 +169,7 @@ __all__ = [
     "analyze_mysql",
     "analyze_postgres",
     "analyze_sqlite",
+    "audit_http_cache",
     "samples_from_document",
     "samples_from_log",
     "host_info",
@@ -168,4 +183,5 @@ __all__ = [
     "share_changes",
     "statement_watch",
     "steady_windows",
+    "targets_from_plan",
 ]
