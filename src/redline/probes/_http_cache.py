@@ -260,16 +260,15 @@ class _Session:
         Raises:
             ConnectFailed: no response, with why.
         """
-        async with asyncio.timeout(self._timeout_s) as scope:
-            try:
+        try:
+            async with asyncio.timeout(self._timeout_s):
                 return await self._fetch(request)
-            except TimeoutError:
-                if scope.expired():
-                    self.close()
-                    raise ConnectFailed(
-                        ErrorKind.TIMEOUT, f"no response within {self._timeout_s:g} s"
-                    ) from None
-                raise
+        except TimeoutError:
+            # Ours: open_connection turns its own timeouts into ConnectFailed.
+            self.close()
+            raise ConnectFailed(
+                ErrorKind.TIMEOUT, f"no response within {self._timeout_s:g} s"
+            ) from None
 
     async def _fetch(self, request: PreparedRequest) -> ObservedResponse:
         connection = self._connection
