@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from redline.cli._cache import cache_app
 from redline.cli._capacity import capacity
 from redline.cli._compare import add_compare_commands
 from redline.cli._db import db_app
@@ -39,6 +40,7 @@ app = typer.Typer(
 app.command()(run)
 app.add_typer(import_app)
 app.add_typer(db_app)
+app.add_typer(cache_app)
 app.add_typer(http_app)
 add_history_commands(app)
 add_compare_commands(app)

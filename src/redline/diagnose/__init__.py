@@ -27,6 +27,7 @@ from redline.diagnose._trend import Trend, linear_trend
 from redline.diagnose._usl import USL_MIN_POINTS, UslFit, fit_usl
 
 if TYPE_CHECKING:
+    from redline.diagnose._cache_rules import cache_findings
     from redline.diagnose._database import database_findings
 
 
@@ -37,6 +38,10 @@ def __getattr__(name: str) -> Any:
         from redline.diagnose._database import database_findings
 
         return database_findings
+    if name == "cache_findings":  # the cache rules read the cache probes' types (drivers)
+        from redline.diagnose._cache_rules import cache_findings
+
+        return cache_findings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -67,6 +72,7 @@ __all__ = [
     "UslFit",
     "analyze_run",
     "cache_verdict",
+    "cache_findings",
     "confidence_label",
     "database_findings",
     "diagnose",

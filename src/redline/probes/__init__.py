@@ -72,7 +72,9 @@ if TYPE_CHECKING:
     )
     from redline.probes._mysql_activity import MySqlActivityProbe, MySqlStatementWatch
     from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
+    from redline.probes._memcached import MemcachedAnalysis, analyze_memcached
     from redline.probes._pg_analysis import PostgresAnalysis, analyze_postgres
+    from redline.probes._redis import RedisAnalysis, analyze_redis
 
 #: The database probes load drivers and an SQL parser (half the CLI's start-up):
 #: they are imported on first use, so commands that touch no database start faster.
@@ -87,6 +89,10 @@ _LAZY = {
     "StatementWatch": "redline.probes._pg_activity",
     "PostgresAnalysis": "redline.probes._pg_analysis",
     "analyze_postgres": "redline.probes._pg_analysis",
+    "RedisAnalysis": "redline.probes._redis",
+    "analyze_redis": "redline.probes._redis",
+    "MemcachedAnalysis": "redline.probes._memcached",
+    "analyze_memcached": "redline.probes._memcached",
 }
 
 #: The probes ``redline run --db DSN`` uses, by the DSN's scheme: the statement watch
@@ -147,6 +153,7 @@ __all__ = [
     "MySqlActivityProbe",
     "MySqlAnalysis",
     "MySqlStatementWatch",
+    "MemcachedAnalysis",
     "MemoryProfile",
     "ObservedResponse",
     "Hotspot",
@@ -159,6 +166,7 @@ __all__ = [
     "PySpyConfig",
     "QuerySample",
     "QuerySamples",
+    "RedisAnalysis",
     "ShareChange",
     "SqliteAnalysis",
     "StackSamples",
@@ -166,8 +174,10 @@ __all__ = [
     "ThreadGil",
     "WindowProfile",
     "activity_probe",
+    "analyze_memcached",
     "analyze_mysql",
     "analyze_postgres",
+    "analyze_redis",
     "analyze_sqlite",
     "audit_http_cache",
     "samples_from_document",
