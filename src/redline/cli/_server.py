@@ -27,11 +27,12 @@ import typer
 
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
-from redline.plan import Dsn, Plan, parse_duration
+from redline.plan import Dsn, Plan, parse_duration, redact_passwords
 from redline.probes import (
     HostProbe,
     ProcessTreeProbe,
     activity_probe,
+    cache_activity_probe,
     host_info,
     process_exists,
 )
@@ -81,6 +82,7 @@ def resource_sampling(
     stop: threading.Event,
     interval_s: float = 1.0,
     database: Dsn | None = None,
+    cache: Dsn | None = None,
 ) -> Iterator[ResourceSampler]:
     """A sampler of the host and of the server (when given), the server running meanwhile.
 
@@ -94,12 +96,12 @@ def resource_sampling(
     if server_pid is not None:
         if not process_exists(server_pid):
             raise ConfigError(f"--server-pid: no process {server_pid!r} is running")
-        yield _sampler(server_pid, interval_s, database)
+        yield _sampler(server_pid, interval_s, database, cache)
     elif server_cmd is not None:
         with _started_server(server_cmd, plan, stop) as pid:
-            yield _sampler(pid, interval_s, database)
+            yield _sampler(pid, interval_s, database, cache)
     else:
-        yield _sampler(None, interval_s, database)
+        yield _sampler(None, interval_s, database, cache)
 
 
 def parse_sample_every(text: str) -> float:
@@ -114,12 +116,16 @@ def parse_sample_every(text: str) -> float:
     return seconds
 
 
-def _sampler(pid: int | None, interval_s: float, database: Dsn | None) -> ResourceSampler:
+def _sampler(
+    pid: int | None, interval_s: float, database: Dsn | None, cache: Dsn | None = None
+) -> ResourceSampler:
     probes: dict[str, ResourceProbe] = {"host": HostProbe()}
     if pid is not None:
         probes["server"] = ProcessTreeProbe(pid)
     if database is not None:
         probes["database"] = activity_probe(database)  # loads the driver only when asked for
+    if cache is not None:
+        probes["cache"] = cache_activity_probe(cache)  # its driver loads when it connects
     return ResourceSampler(probes, interval_s=interval_s, server_pid=pid, host_info=host_info)
 
 
@@ -142,10 +148,11 @@ def _loopback_target(plan: Plan) -> tuple[str, int]:
 
 @contextmanager
 def _started_server(command: str, plan: Plan, stop: threading.Event) -> Iterator[int]:
+    shown = redact_passwords(command)  # what messages quote: a DSN in it keeps its password
     try:
         args = shlex.split(command)
     except ValueError as exc:
-        raise ConfigError(f"--server-cmd: cannot parse {command!r}: {exc}") from None
+        raise ConfigError(f"--server-cmd: cannot parse {shown!r}: {exc}") from None
     if not args:
         raise ConfigError("--server-cmd: the command is empty")
     host, port = _loopback_target(plan)
@@ -158,9 +165,9 @@ def _started_server(command: str, plan: Plan, stop: threading.Event) -> Iterator
     log = tempfile.NamedTemporaryFile(prefix="redline-server-", suffix=".log", delete=False)
     keep_log = True
     try:
-        proc = _spawn(command, args, log)
+        proc = _spawn(shown, args, log)
         try:
-            _await_listening(proc, command, host, port, log.name, stop)
+            _await_listening(proc, shown, host, port, log.name, stop)
             yield proc.pid
             keep_log = proc.poll() is not None
             if keep_log:

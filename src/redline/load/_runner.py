@@ -118,6 +118,9 @@ class RunResult:
     #: The database under test (``redline run --db``): its statements during the run,
     #: as plain dicts (``{"dsn": redacted, "statements": [...]}``); None without it.
     database: dict[str, Any] | None = None
+    #: The cache under test (``redline run --cache``): what its watch read, as a plain dict
+    #: (``{"dsn": redacted, "kind", "server", "slowlog", "notes"}``); None without it.
+    cache: dict[str, Any] | None = None
 
     @property
     def partial(self) -> bool:
@@ -240,12 +243,14 @@ class LoadRunner:
     def _drive(self, pipes: list[Pipe], stop: threading.Event) -> RunResult:
         start_ns = self._clock.now_ns() + START_DELAY_NS
         started_at = datetime.now(UTC)
+        # Watchers first: what they read at the start (a database's statement counts)
+        # must come before the workers' first request, which may follow the "start" at once.
+        for watcher in self._watchers:
+            watcher.start(start_ns)
         for pipe in pipes:
             pipe.send(("start", start_ns))
         if self._sampler is not None:
             self._sampler.start(start_ns)
-        for watcher in self._watchers:
-            watcher.start(start_ns)
         try:
             status = self._pump(pipes, stop, start_ns)
             elapsed_s = max(0.0, (self._clock.now_ns() - start_ns) / NS_PER_S)

@@ -44,7 +44,7 @@ from redline.plan._data import (
     OnExhausted,
 )
 from redline.plan._diurnal import DiurnalCurve
-from redline.plan._dsn import Dsn, parse_dsn
+from redline.plan._dsn import Dsn, parse_dsn, redact_passwords
 from redline.plan._executors import (
     DIURNAL_PERIOD_S_RANGE,
     EXECUTOR_CONFIGS,
@@ -191,6 +191,7 @@ __all__ = [
     "load_python_scenario",
     "load_shape",
     "parse_dsn",
+    "redact_passwords",
     "parse_duration",
     "parse_environment",
     "parse_rate",

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from redline.errors import ConfigError
 
-__all__ = ["DEFAULT_PORTS", "Dsn", "parse_dsn"]
+__all__ = ["DEFAULT_PORTS", "Dsn", "parse_dsn", "redact_passwords"]
 
 #: The port of each scheme when the DSN names none.
 DEFAULT_PORTS = {
@@ -79,6 +79,16 @@ class Dsn:
 
     def __repr__(self) -> str:
         return f"Dsn({str(self)!r})"
+
+
+#: A password inside any connection string in a text: scheme://user:PASSWORD@
+_PASSWORD_IN_TEXT = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/]+(@)", re.I)
+
+
+def redact_passwords(text: str) -> str:
+    """``text`` (a command line, a message) with the password of every connection string in
+    it replaced, as :class:`Dsn` prints its own."""
+    return _PASSWORD_IN_TEXT.sub(rf"\g<1>{REDACTED}\g<2>", text)
 
 
 def parse_dsn(text: str, *, field: str = "DSN", schemes: tuple[str, ...] | None = None) -> Dsn:

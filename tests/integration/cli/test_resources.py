@@ -80,6 +80,18 @@ def test_a_server_cmd_that_exits_at_once_is_one_line_and_exit_3(
     assert "requests" not in proc.stdout
 
 
+def test_a_server_cmd_is_quoted_without_the_passwords_in_it(unused_port: int) -> None:
+    command = (f"{shlex.quote(sys.executable)} -c 'import sys; sys.exit(4)' "
+               "--dsn postgresql://shop:topsecret-9@127.0.0.1:5432/shop")  # fmt: skip
+    proc = redline(
+        "run", f"http://127.0.0.1:{unused_port}/", "--vus", "1", "--duration", "10s",
+        "--quiet", "--no-save", "--server-cmd", command,
+    )  # fmt: skip
+    assert proc.returncode == 3
+    assert "postgresql://shop:***@127.0.0.1:5432/shop" in proc.stderr
+    assert "topsecret-9" not in proc.stderr + proc.stdout
+
+
 def test_server_pid_must_run(tmp_path: Path) -> None:
     proc = redline(
         "run", "http://127.0.0.1:9/", "--vus", "1", "--duration", "10s", "--quiet",

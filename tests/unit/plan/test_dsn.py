@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from redline.errors import ConfigError
-from redline.plan import parse_dsn
+from redline.plan import parse_dsn, redact_passwords
 
 SECRET = "s3cret-pw"
 
@@ -62,3 +62,21 @@ def test_refusals_show_the_expected_form_and_never_the_password(text: str, messa
 def test_schemes_can_be_limited() -> None:
     with pytest.raises(ConfigError, match="expected postgresql://"):
         parse_dsn("redis://h", schemes=("postgresql",))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "app --dsn postgresql://shop:pw@127.0.0.1:5432/shop",
+            "app --dsn postgresql://shop:***@127.0.0.1:5432/shop",
+        ),
+        (
+            "redis://:p@ss@cache:6379/0 and mysql://u@h/db",
+            "redis://:***@cache:6379/0 and mysql://u@h/db",
+        ),
+        ("no connection string here: a:b@c", "no connection string here: a:b@c"),
+    ],
+)
+def test_passwords_in_a_command_line_are_redacted(text: str, shown: str) -> None:
+    assert redact_passwords(text) == shown
