@@ -27,7 +27,10 @@ __all__ = ["database_time", "n_plus_one"]
 N_PLUS_ONE_CALLS = 5.0
 #: Database time at this share of the mean response time or more is reported.
 DB_TIME_SHARE = 0.5
+#: Where the statements come from, when the results do not say (older runs: PostgreSQL).
 SOURCE = "pg_stat_statements, before and after the run"
+#: How to read many rows by id in one statement, by the DSN's scheme.
+IN_ONE_QUERY = {"postgresql": "WHERE id = ANY($1)", "mysql": "WHERE id IN (...)"}
 #: Shown of a statement's text.
 QUERY_CHARS = 160
 
@@ -41,7 +44,7 @@ def n_plus_one(timeline: Timeline) -> list[Finding]:
     for statement in database.get("statements") or []:
         per_request = statement["calls"] / requests
         if per_request >= N_PLUS_ONE_CALLS:
-            findings.append(_n_plus_one(timeline, statement, per_request, requests))
+            findings.append(_n_plus_one(timeline, database, statement, per_request, requests))
     return findings
 
 
@@ -53,6 +56,7 @@ def database_time(timeline: Timeline) -> list[Finding]:
     total = (timeline.document.get("summary") or {}).get("total") or {}
     mean_us = float((total.get("response") or {}).get("mean") or 0.0)
     statements = database.get("statements") or []
+    source = database.get("source") or SOURCE
     db_ms = sum(float(s["total_ms"]) for s in statements) / requests
     if mean_us <= 0 or db_ms * 1000 < DB_TIME_SHARE * mean_us:
         return []
@@ -67,9 +71,9 @@ def database_time(timeline: Timeline) -> list[Finding]:
             title=f"The database takes {share:.0%} of each request's time "
             f"({db_ms:.2f} ms of {mean_us / 1000:.2f} ms)",
             evidence=(
-                Evidence("statement time per request", f"{db_ms:.2f} ms", SOURCE),
+                Evidence("statement time per request", f"{db_ms:.2f} ms", source),
                 Evidence("mean response time", f"{mean_us / 1000:.2f} ms", "the run's summary"),
-                Evidence("the heaviest statement", one_line(top["query"], QUERY_CHARS), SOURCE),
+                Evidence("the heaviest statement", one_line(top["query"], QUERY_CHARS), source),
             ),
             location=f"query: {one_line(top['query'], QUERY_CHARS)}",
             recommendation="make the heaviest statements cheaper: redline db analyze DSN shows "
@@ -80,8 +84,15 @@ def database_time(timeline: Timeline) -> list[Finding]:
 
 
 def _n_plus_one(
-    timeline: Timeline, statement: Mapping[str, Any], per_request: float, requests: int
+    timeline: Timeline,
+    database: Mapping[str, Any],
+    statement: Mapping[str, Any],
+    per_request: float,
+    requests: int,
 ) -> Finding:
+    source = database.get("source") or SOURCE
+    scheme = str(database.get("dsn") or "postgresql").partition(":")[0]
+    in_one = IN_ONE_QUERY.get(scheme, IN_ONE_QUERY["postgresql"])
     endpoints = (timeline.document.get("series") or {}).get("endpoints") or []
     where = f"endpoint {endpoints[0]}" if len(endpoints) == 1 else f"{len(endpoints)} endpoints"
     ms_per_request = float(statement["total_ms"]) / requests
@@ -96,17 +107,17 @@ def _n_plus_one(
             Evidence(
                 "calls per request",
                 f"{per_request:.1f} ({statement['calls']:,} calls, {requests:,} requests)",
-                SOURCE,
+                source,
             ),
             Evidence(
                 "its time per request",
                 f"{ms_per_request:.3f} ms executing, plus a round trip per call",
-                SOURCE,
+                source,
             ),
-            Evidence("the statement", query, SOURCE),
+            Evidence("the statement", query, source),
         ),
         location=f"query: {query}" + (f" (from {where})" if len(endpoints) == 1 else ""),
-        recommendation="read the rows in one query (a JOIN, or WHERE id = ANY($1)), or "
+        recommendation=f"read the rows in one query (a JOIN, or {in_one}), or "
         "have the ORM load them eagerly (select_related / prefetch_related / joinedload)",
         expected_effect=f"{per_request:.0f} round trips per request become one",
     )

@@ -60,6 +60,8 @@ COUNTERS: Final = {
 }
 #: Statements the probe sends between two readings of ``Questions`` (status, sessions).
 _OWN_QUESTIONS: Final = 2
+#: Where the run's statements come from, as findings cite it.
+SOURCE = "performance_schema statement digests, before and after the run"
 
 
 class MySqlStatementWatch:
@@ -105,7 +107,8 @@ class MySqlStatementWatch:
     def to_dict(self) -> dict[str, Any]:
         """For the results file: the DSN (redacted) and the statements, most time first."""
         ran = self.statements[:KEPT_STATEMENTS]
-        return {"dsn": str(self.dsn), "statements": [s.to_dict() for s in ran]}
+        return {"dsn": str(self.dsn), "source": SOURCE,
+                "statements": [s.to_dict() for s in ran]}  # fmt: skip
 
     def stop(self) -> list[QueryStats]:
         """What ran since :meth:`start`, most time first; closes the connection."""

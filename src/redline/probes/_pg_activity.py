@@ -85,7 +85,8 @@ class StatementWatch:
     def to_dict(self) -> dict[str, Any]:
         """For the results file: the DSN (redacted) and the statements, most time first."""
         ran = self.statements[:KEPT_STATEMENTS]
-        return {"dsn": str(self.dsn), "statements": [s.to_dict() for s in ran]}
+        return {"dsn": str(self.dsn), "source": "pg_stat_statements, before and after the run",
+                "statements": [s.to_dict() for s in ran]}  # fmt: skip
 
     def stop(self) -> list[QueryStats]:
         """What ran since :meth:`start`, most time first; closes the connection."""

@@ -58,3 +58,15 @@ def test_database_time_is_reported_when_it_is_most_of_the_latency() -> None:
 def test_no_database_section_no_findings() -> None:
     doc = document([Sec(8, 100, 5000) for _ in range(10)])
     assert [f.rule for f in diagnose(doc).findings] == []
+
+
+def test_mysql_statements_are_cited_from_their_source_and_advised_in_its_dialect() -> None:
+    doc = run_with([statement("SELECT name FROM items WHERE id = ?", 20_000, 400.0)])
+    doc["database"]["dsn"] = "mysql://u:***@127.0.0.1:3306/shop"
+    doc["database"]["source"] = "performance_schema statement digests, before and after the run"
+    [finding] = n_plus_one(Timeline.of(doc))
+    assert {e.source for e in finding.evidence} == {doc["database"]["source"]}
+    assert "WHERE id IN (...)" in finding.recommendation and "ANY($1)" not in finding.recommendation
+    [postgres] = n_plus_one(Timeline.of(run_with([statement(ITEM, 20_000, 400.0)])))
+    assert "WHERE id = ANY($1)" in postgres.recommendation
+    assert {e.source for e in postgres.evidence} == {"pg_stat_statements, before and after the run"}
