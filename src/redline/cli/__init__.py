@@ -25,6 +25,7 @@ from redline.cli._http import http_app
 from redline.cli._import import import_app
 from redline.cli._profile import profile
 from redline.cli._run import run
+from redline.cli._system import system_app
 from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
 from redline.report._results_json import redline_version
 
@@ -41,6 +42,7 @@ app.command()(run)
 app.add_typer(import_app)
 app.add_typer(db_app)
 app.add_typer(cache_app)
+app.add_typer(system_app)
 app.add_typer(http_app)
 add_history_commands(app)
 add_compare_commands(app)

@@ -22,6 +22,7 @@ from redline.diagnose._phase_stats import PhaseStats, phase_stats, steady_from_s
 from redline.diagnose._sla import SlaAnswer, SlaSource, fitted_within_sla, measured_within_sla
 from redline.diagnose._soak import SoakVerdict, soak_verdict
 from redline.diagnose._spike import SpikeVerdict, spike_verdict
+from redline.diagnose._system_rules import KernelSetting, RunPeaks, SystemAudit, audit_system
 from redline.diagnose._test_report import BreakingPoint, Spread, TestReport, analyze_run
 from redline.diagnose._trend import Trend, linear_trend
 from redline.diagnose._usl import USL_MIN_POINTS, UslFit, fit_usl
@@ -46,6 +47,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "KernelSetting",
+    "RunPeaks",
+    "SystemAudit",
+    "audit_system",
     "LITTLE_TOLERANCE",
     "SCALING_ASSUMPTION",
     "USL_MIN_POINTS",

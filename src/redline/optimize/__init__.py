@@ -3,8 +3,35 @@
 - :class:`Change` and :class:`ChangeKind`: one change (an index, a setting, a
   file edit, a kernel parameter, test data) with the SQL or command that
   applies it, undoes it and verifies it.
+- :class:`Journal`: where a Change is recorded before it runs and its result
+  after; :class:`JsonLinesJournal` keeps it in a JSON-lines file.
+- Kernel parameters (``redline system tune``): :func:`kernel_changes` from the
+  audit's advice, :func:`apply_kernel` and :func:`undo_kernel` through a
+  journal, refused where not permitted (:func:`check_permitted`).
 """
 
 from redline.optimize._change import Change, ChangeKind
+from redline.optimize._journal import Journal, JournalEntry, JournalStatus, JsonLinesJournal
+from redline.optimize._kernel import (
+    KernelOutcome,
+    apply_kernel,
+    check_permitted,
+    kernel_change,
+    kernel_changes,
+    undo_kernel,
+)
 
-__all__ = ["Change", "ChangeKind"]
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Journal",
+    "JournalEntry",
+    "JournalStatus",
+    "JsonLinesJournal",
+    "KernelOutcome",
+    "apply_kernel",
+    "check_permitted",
+    "kernel_change",
+    "kernel_changes",
+    "undo_kernel",
+]

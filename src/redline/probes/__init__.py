@@ -61,6 +61,16 @@ from redline.probes._query_samples import (
     samples_from_log,
 )
 from redline.probes._stacks import Frame, Hotspot, ShareChange, StackSamples, share_changes
+from redline.probes._system import (
+    SYSCTLS,
+    FakeSystem,
+    ListenSocket,
+    LiveSystem,
+    SupportsWrite,
+    SystemFacts,
+    SystemSource,
+    read_system,
+)
 
 if TYPE_CHECKING:
     from redline.plan import Dsn
@@ -141,6 +151,14 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "SYSCTLS",
+    "FakeSystem",
+    "ListenSocket",
+    "LiveSystem",
+    "SupportsWrite",
+    "SystemFacts",
+    "SystemSource",
+    "read_system",
     "AuditTarget",
     "Blocker",
     "BlockingReport",

@@ -24,7 +24,7 @@ INDEX = Change(
 
 
 def test_the_package_exports_the_change_types() -> None:
-    assert redline.optimize.__all__ == ["Change", "ChangeKind"]
+    assert {"Change", "ChangeKind"} <= set(redline.optimize.__all__)
 
 
 def test_every_kind_of_design_md_is_a_member() -> None:
