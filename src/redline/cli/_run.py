@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,6 +36,7 @@ from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus, RunWatcher
 from redline.metrics import ResourceSampler
 from redline.plan import (
+    Dsn,
     Plan,
     load_plan,
     load_python_scenario,
@@ -44,9 +45,11 @@ from redline.plan import (
     plan_from_flags,
 )
 from redline.probes import (
+    CACHE_SCHEMES,
     RUN_DATABASE_PROBES,
     ProfileSchedule,
     PySpyConfig,
+    cache_watch,
     statement_watch,
     steady_windows,
 )
@@ -64,6 +67,9 @@ from redline.report import (
     write_markdown,
     write_results,
 )
+
+if TYPE_CHECKING:
+    from redline.probes import MemcachedWatch, RedisWatch
 
 __all__ = ["run", "stop_on_signals"]
 
@@ -242,6 +248,14 @@ def run(
             "its statements during the run and its activity each second.",
         ),
     ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            help="The cache under test, redis://... or memcached://...: its hits, misses, "
+            "evictions, memory and CPU each second, and Redis's slow commands during the run.",
+        ),
+    ] = None,
     diagnose: Annotated[
         bool,
         typer.Option(
@@ -306,12 +320,14 @@ def run(
     statements = statement_watch(dsn) if dsn is not None else None  # loads the driver
     if statements is not None:
         statements.check()  # a database that refuses stops the run before any load
+    cache_dsn, cache_watcher = _cache_under_test(cache)
     with resource_sampling(
         plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s,
-        database=dsn,
+        database=dsn, cache=cache_dsn,
     ) as sampler:  # fmt: skip
         schedule = _profile_schedule(plan, sampler) if profile else None
-        watchers: tuple[RunWatcher, ...] = tuple(w for w in (schedule, statements) if w is not None)
+        watching = (schedule, statements, cache_watcher)
+        watchers: tuple[RunWatcher, ...] = tuple(w for w in watching if w is not None)
         if live:
             with LiveView(console) as view:
                 runner = LoadRunner(
@@ -325,6 +341,7 @@ def run(
             result.profiles = [w.to_dict() for w in schedule.stop()]
         if statements is not None:
             result.database = {**statements.to_dict(), **_query_samples(sampler)}
+        result.cache = cache_watcher.to_dict() if cache_watcher is not None else None
     analysis = analyze_run(result)
     render_summary(result, console)
     render_test_report(analysis, console)
@@ -364,6 +381,17 @@ def _diagnosis(
         return None
     diagnosis = diagnose_document(results_to_dict(result, analysis))
     return with_http_audit(diagnosis, result) if http_audit else diagnosis
+
+
+def _cache_under_test(text: str | None) -> tuple[Dsn | None, RedisWatch | MemcachedWatch | None]:
+    """``--cache``: its DSN and watch, connected once: a cache that refuses stops the run here,
+    before any load."""
+    if text is None:
+        return None, None
+    dsn = parse_dsn(text, field="--cache", schemes=tuple(CACHE_SCHEMES))
+    watch = cache_watch(dsn)
+    watch.check()
+    return dsn, watch
 
 
 def _profile_schedule(plan: Plan, sampler: ResourceSampler) -> ProfileSchedule:

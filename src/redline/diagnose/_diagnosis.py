@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from redline.diagnose._finding import Finding, ranked
+from redline.diagnose._rule_cache import (
+    cache_connection_limit,
+    cache_cpu_bound,
+    cache_evictions,
+    cache_hit_ratio,
+    cache_not_read,
+    cache_persistence_fork,
+    cache_slow_commands,
+)
 from redline.diagnose._rule_cpu import cpu_bound
 from redline.diagnose._rule_errors import error_onset
 from redline.diagnose._rule_hotspots import hotspots
@@ -29,7 +38,7 @@ __all__ = ["LATENCY_RULES", "RULES", "Diagnosis", "diagnose"]
 Rule = Callable[[Timeline], list[Finding]]
 
 #: Rules that judge the target by its latency: silent on an inconclusive run.
-LATENCY_RULES: tuple[Rule, ...] = (cpu_bound, pool_exhaustion, waiting, knee)
+LATENCY_RULES: tuple[Rule, ...] = (cpu_bound, pool_exhaustion, waiting, knee, cache_cpu_bound)
 #: Every rule, latency rules included.
 RULES: tuple[Rule, ...] = (
     generator_saturated,
@@ -39,6 +48,12 @@ RULES: tuple[Rule, ...] = (
     memory_growth,
     n_plus_one,
     database_time,
+    cache_hit_ratio,
+    cache_evictions,
+    cache_slow_commands,
+    cache_persistence_fork,
+    cache_connection_limit,
+    cache_not_read,
     error_onset,
     sockets,
 )

@@ -47,6 +47,8 @@ class Second:
     generator: Mapping[str, Any] | None
     #: The database under test (``run --db``): its sessions and counters.
     database: Mapping[str, Any] | None = None
+    #: The cache under test (``run --cache``): its hits, misses, evictions, CPU.
+    cache: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,14 @@ class Timeline:
         server = _by_second(resources.get("server") or [])
         host = _by_second(resources.get("host") or [])
         database = _by_second(resources.get("database") or [])
+        cache = _by_second(resources.get("cache") or [])
         unit = str((document.get("analysis") or {}).get("unit") or VUS_UNIT)
         closed = unit == VUS_UNIT
         seconds = [
             _second(
                 row,
                 generator.get(row["second"]),
-                (server, host, database),
+                (server, host, database, cache),
                 closed=closed,
                 every_s=every_s,
             )  # fmt: skip
@@ -163,7 +166,7 @@ def _second(
     closed: bool,
     every_s: float,
 ) -> Second:
-    server, host, database = resources
+    server, host, database, cache = resources
     response = row.get("response") or {}
     number = int(row["second"])
     sample = int(number // every_s)
@@ -183,5 +186,6 @@ def _second(
         server=server.get(sample),
         host=host.get(sample),
         database=database.get(sample),
+        cache=cache.get(sample),
         generator=generator,
     )

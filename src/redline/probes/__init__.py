@@ -23,6 +23,9 @@ them once a second during a run.
 - The database under test during a run (``redline run --db DSN``), by the DSN's
   scheme (:data:`RUN_DATABASE_PROBES`): :func:`statement_watch` (the statements
   the run caused) and :func:`activity_probe` (the database each second).
+- The cache under test during a run (``redline run --cache DSN``), by the DSN's
+  scheme (:data:`CACHE_SCHEMES`): :func:`cache_watch` (its settings; Redis's
+  slowlog during the run) and :func:`cache_activity_probe` (the cache each second).
 """
 
 from __future__ import annotations
@@ -74,21 +77,38 @@ from redline.probes._system import (
 
 if TYPE_CHECKING:
     from redline.plan import Dsn
+    from redline.probes._cache_activity import (
+        CACHE_SCHEMES,
+        MemcachedActivityProbe,
+        MemcachedWatch,
+        RedisActivityProbe,
+        RedisWatch,
+        cache_activity_probe,
+        cache_watch,
+    )
     from redline.probes._db_analysis import (
         MySqlAnalysis,
         SqliteAnalysis,
         analyze_mysql,
         analyze_sqlite,
     )
+    from redline.probes._memcached import MemcachedAnalysis, analyze_memcached
     from redline.probes._mysql_activity import MySqlActivityProbe, MySqlStatementWatch
     from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
-    from redline.probes._memcached import MemcachedAnalysis, analyze_memcached
     from redline.probes._pg_analysis import PostgresAnalysis, analyze_postgres
     from redline.probes._redis import RedisAnalysis, analyze_redis
 
 #: The database probes load drivers and an SQL parser (half the CLI's start-up):
 #: they are imported on first use, so commands that touch no database start faster.
 _LAZY = {
+    # The cache's drivers load only when it connects; the module itself is small.
+    "CACHE_SCHEMES": "redline.probes._cache_activity",
+    "MemcachedActivityProbe": "redline.probes._cache_activity",
+    "MemcachedWatch": "redline.probes._cache_activity",
+    "RedisActivityProbe": "redline.probes._cache_activity",
+    "RedisWatch": "redline.probes._cache_activity",
+    "cache_activity_probe": "redline.probes._cache_activity",
+    "cache_watch": "redline.probes._cache_activity",
     "MySqlAnalysis": "redline.probes._db_analysis",
     "SqliteAnalysis": "redline.probes._db_analysis",
     "analyze_mysql": "redline.probes._db_analysis",
@@ -151,6 +171,13 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CACHE_SCHEMES",
+    "MemcachedActivityProbe",
+    "MemcachedWatch",
+    "RedisActivityProbe",
+    "RedisWatch",
+    "cache_activity_probe",
+    "cache_watch",
     "SYSCTLS",
     "FakeSystem",
     "ListenSocket",

@@ -21,6 +21,10 @@ schema_version history:
        ``resources.database``: its activity per sample. ``database.samples``
        (added later, optional): statements its sessions ran, with their values
        (PostgreSQL), for ``redline db analyze --samples``.
+       ``cache`` (added later in version 2, optional): the cache named by
+       ``--cache``: its settings, and for Redis the slowlog entries logged
+       during the run; ``resources.cache``: its activity per sample (see
+       docs/resources.md). Absent without ``--cache``.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ def results_to_dict(
         "resources": result.resources.to_dict() if result.resources is not None else None,
         **({"profiles": result.profiles} if result.profiles else {}),
         **({"database": result.database} if result.database is not None else {}),
+        **({"cache": result.cache} if result.cache is not None else {}),
         **({"diagnosis": diagnosis.to_dict()} if diagnosis is not None else {}),
     }
 

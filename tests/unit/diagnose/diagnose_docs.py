@@ -23,6 +23,8 @@ class Sec:
     host: dict[str, Any] | None = None
     #: The database's sample for that second (``run --db``).
     database: dict[str, Any] | None = None
+    #: The cache's sample for that second (``run --cache``).
+    cache: dict[str, Any] | None = None
 
 
 def server(cpu: float, **figures: Any) -> dict[str, Any]:
@@ -48,9 +50,11 @@ def document(
     notes: list[str] | None = None,
     host_info: dict[str, Any] | None = None,
     phases: list[dict[str, Any]] | None = None,
+    cache: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A results document holding ``seconds`` from second 0."""
-    overall, generator, servers, hosts, databases = [], [], [], [], []
+    """A results document holding ``seconds`` from second 0 (``cache``: what ``run --cache``
+    watched, the document's ``cache`` field)."""
+    overall, generator, servers, hosts, databases, caches = [], [], [], [], [], []
     for number, s in enumerate(seconds):
         outcomes = s.outcomes or {"200": s.count}
         failures = sum(n for k, n in outcomes.items() if not k.isdigit() or int(k) >= 400)
@@ -75,7 +79,9 @@ def document(
             hosts.append({"second": number, **s.host})
         if s.database is not None:
             databases.append({"second": number, **s.database})
-    return {
+        if s.cache is not None:
+            caches.append({"second": number, "duration_s": 1.0, **s.cache})
+    document = {
         "run": {"id": "test-run"},
         "analysis": {"unit": unit, "phases": phases or []},
         "self_check": self_check or {"generator_bound": False, "reasons": []},
@@ -84,10 +90,14 @@ def document(
             "server": servers,
             "host": hosts,
             "database": databases,
+            "cache": caches,
             "notes": notes or [],
             "host_info": host_info or {"cpus": 2},
         },
     }
+    if cache is not None:
+        document["cache"] = cache
+    return document
 
 
 def stepped(
@@ -98,6 +108,7 @@ def stepped(
     throughput: Any,
     server_at: Any,
     database_at: Any = None,
+    cache_at: Any = None,
 ) -> list[Sec]:
     """Seconds stepping through ``levels``; each figure is a function of the level."""
     return [
@@ -108,6 +119,7 @@ def stepped(
             min_us=1000,
             server=server_at(level),
             database=database_at(level) if database_at is not None else None,
+            cache=cache_at(level) if cache_at is not None else None,
         )
         for level in levels
         for _ in range(per_level)

@@ -1,0 +1,617 @@
+"""A cache during a run (``redline run ... --cache redis://...|memcached://...``).
+
+Two resource probes (see :class:`redline.metrics.ResourceSampler`), read each
+second, each on one connection of its own opened by ``prime()`` and closed by
+``close()`` (and left out of the client counts):
+
+- :class:`RedisActivityProbe`: ``INFO`` (sections stats, memory, cpu, clients
+  and persistence).
+- :class:`MemcachedActivityProbe`: ``stats``.
+
+And two run watchers (``start``/``stop`` at the run's start and end), whose
+:meth:`~RedisWatch.check` connects before any load is sent, so a cache that
+refuses stops the run with a one-line error:
+
+- :class:`RedisWatch`: the server's settings that the rules weigh (the
+  eviction policy, the slowlog's threshold) and the ``SLOWLOG`` entries logged
+  during the run (those newer than the newest entry at the start).
+- :class:`MemcachedWatch`: the server's settings (connection limit, memory limit).
+
+**The figures of a sample** (counters as rates over the sample's interval):
+
+=========================  =====================================================
+``hits_per_s``             lookups that found their key (Redis keyspace_hits,
+                           memcached get_hits)
+``misses_per_s``           lookups that did not
+``lookups_per_s``          both
+``hit_ratio``              hits / lookups in the interval; None without lookups
+``ops_per_s``              commands (Redis total_commands_processed, less the
+                           probe's own INFO); memcached: gets and sets
+``cpu``                    the server's CPU seconds per second (1.0 = one core;
+                           Redis runs commands on one thread)
+``used_memory_bytes``      memory used (Redis used_memory, memcached bytes)
+``maxmemory_bytes``        its limit (maxmemory, 0 = none; limit_maxbytes)
+``evicted_keys_per_s``     Redis: keys evicted for maxmemory
+``expired_keys_per_s``     Redis: keys expired by their TTL
+``mem_fragmentation_ratio``  Redis: RSS over used memory
+``connected_clients``      Redis: clients, the probe's own left out
+``blocked_clients``        Redis: clients in a blocking command
+``forks``                  Redis: forks (BGSAVE, AOF rewrite) in the interval
+``latest_fork_us``         Redis: how long the latest fork blocked the server
+``bgsave_in_progress``     Redis: 1 while an RDB save runs
+``aof_rewrite_in_progress``  Redis: 1 while an AOF rewrite runs
+``evictions_per_s``        memcached: items evicted to make room
+``curr_connections``       memcached: connections, the probe's own left out
+``listen_disabled``        memcached: times the connection limit was hit
+                           (listen_disabled_num) in the interval
+``conn_yields``            memcached: times a busy connection was made to yield
+=========================  =====================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+from redline.clock import NS_PER_S, Clock, MonotonicClock
+from redline.errors import TargetError
+from redline.plan import Dsn
+from redline.units import one_line
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+#: A pymemcache client (pymemcache has no type hints).
+MemcacheClient = Any
+
+_Client = TypeVar("_Client")
+
+__all__ = [
+    "CACHE_SCHEMES",
+    "MemcachedActivityProbe",
+    "MemcachedWatch",
+    "RedisActivityProbe",
+    "RedisWatch",
+    "cache_activity_probe",
+    "cache_watch",
+]
+
+#: How long connecting to the cache may take.
+CONNECT_TIMEOUT_S: Final = 3.0
+#: How long one command may take (INFO, SLOWLOG GET) before the cache counts as gone.
+COMMAND_TIMEOUT_S: Final = 3.0
+#: The name redline's connections carry (``CLIENT SETNAME``), to leave them out of the slowlog.
+CLIENT_NAME: Final = "redline"
+#: The INFO sections a sample reads (Redis 7 takes several at once; older servers all).
+INFO_SECTIONS: Final = ("stats", "memory", "cpu", "clients", "persistence")
+#: Slowlog entries read at the end of the run (the slowlog keeps 128 by default).
+SLOWLOG_READ: Final = 1024
+#: Of a slow command, the words kept (the command and its first arguments) ...
+SLOW_COMMAND_WORDS: Final = 4
+#: ... each cut to this many characters.
+SLOW_COMMAND_WORD_CHARS: Final = 64
+#: Decimals kept of a rate (per second) and of a share (a ratio, CPU in cores).
+RATE_DIGITS: Final = 2
+SHARE_DIGITS: Final = 4
+#: Redis INFO counters read as rates: the sample's name and INFO's field.
+REDIS_COUNTERS: Final = {
+    "hits": "keyspace_hits",
+    "misses": "keyspace_misses",
+    "evicted_keys": "evicted_keys",
+    "expired_keys": "expired_keys",
+    "ops": "total_commands_processed",
+    "forks": "total_forks",
+}
+#: Redis INFO figures sampled as they are: the sample's name and INFO's field.
+REDIS_GAUGES: Final = {
+    "used_memory_bytes": "used_memory",
+    "maxmemory_bytes": "maxmemory",
+    "mem_fragmentation_ratio": "mem_fragmentation_ratio",
+    "blocked_clients": "blocked_clients",
+    "latest_fork_us": "latest_fork_usec",
+    "bgsave_in_progress": "rdb_bgsave_in_progress",
+    "aof_rewrite_in_progress": "aof_rewrite_in_progress",
+}
+#: memcached stats counters read as rates or per-interval counts.
+MEMCACHED_COUNTERS: Final = {
+    "hits": "get_hits",
+    "misses": "get_misses",
+    "evictions": "evictions",
+    "gets": "cmd_get",
+    "sets": "cmd_set",
+    "listen_disabled": "listen_disabled_num",
+    "conn_yields": "conn_yields",
+}
+
+
+class RedisActivityProbe:
+    """Redis's hits, misses, evictions, memory, clients, CPU and forks, per sample."""
+
+    def __init__(self, dsn: Dsn, *, connect: Callable[[Dsn], Redis] | None = None) -> None:
+        self.dsn = dsn
+        self.name = f"cache {dsn}"
+        self._connect = connect or redis_connect
+        self._client: Redis | None = None
+        self._sections: tuple[str, ...] = INFO_SECTIONS
+        self._last: dict[str, float] = {}
+
+    def prime(self) -> None:
+        """Connect and take the counters' first reading."""
+        self._client = _for_sampler(self._connect, self.dsn)
+        try:
+            info = self._info()
+        except _redis_errors() as exc:
+            if "syntax" not in str(exc).lower():
+                raise OSError(f"INFO failed: {one_line(str(exc), 200)}") from None
+            self._sections = ()  # a Redis before 7 reads one section at a time: all of them
+            info = self._info()
+        self._last = _redis_counters(info)
+
+    def sample(self, elapsed_s: float) -> dict[str, Any] | None:
+        """The figures since the last sample."""
+        if self._client is None:
+            return None
+        try:
+            info = self._info()
+        except _redis_errors() as exc:  # the sampler drops the probe with this note
+            raise OSError(f"Redis stopped answering: {one_line(str(exc), 200)}") from None
+        now = _redis_counters(info)
+        per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
+        delta = {k: max(0.0, now[k] - self._last.get(k, now[k])) for k in now}
+        self._last = now
+        delta["ops"] = max(0.0, delta["ops"] - 1)  # the probe's own INFO
+        figures: dict[str, Any] = {
+            **_lookups(delta["hits"], delta["misses"], per_s),
+            "ops_per_s": round(delta["ops"] * per_s, RATE_DIGITS),
+            "cpu": round(delta["cpu_s"] * per_s, SHARE_DIGITS),
+            "evicted_keys_per_s": round(delta["evicted_keys"] * per_s, RATE_DIGITS),
+            "expired_keys_per_s": round(delta["expired_keys"] * per_s, RATE_DIGITS),
+            "forks": int(delta["forks"]),
+            "connected_clients": max(0, int(info.get("connected_clients", 1)) - 1),
+        }
+        for name, field in REDIS_GAUGES.items():
+            figures[name] = _number(info.get(field))
+        return figures
+
+    def close(self) -> None:
+        """Close the probe's own connection."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _info(self) -> dict[str, Any]:
+        assert self._client is not None, "prime() connects first"
+        info: dict[str, Any] = self._client.info(*self._sections)
+        return info
+
+
+class MemcachedActivityProbe:
+    """memcached's hits, misses, evictions, connections and memory, per sample."""
+
+    def __init__(self, dsn: Dsn, *, connect: Callable[[Dsn], MemcacheClient] | None = None) -> None:
+        self.dsn = dsn
+        self.name = f"cache {dsn}"
+        self._connect = connect or memcached_connect
+        self._client: MemcacheClient | None = None
+        self._last: dict[str, float] = {}
+
+    def prime(self) -> None:
+        """Connect and take the counters' first reading."""
+        self._client = _for_sampler(self._connect, self.dsn)
+        self._last = _memcached_counters(self._stats())
+
+    def sample(self, elapsed_s: float) -> dict[str, Any] | None:
+        """The figures since the last sample."""
+        if self._client is None:
+            return None
+        stats = self._stats()
+        now = _memcached_counters(stats)
+        per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
+        delta = {k: max(0.0, now[k] - self._last.get(k, now[k])) for k in now}
+        self._last = now
+        return {
+            **_lookups(delta["hits"], delta["misses"], per_s),
+            "ops_per_s": round((delta["gets"] + delta["sets"]) * per_s, RATE_DIGITS),
+            "cpu": round(delta["cpu_s"] * per_s, SHARE_DIGITS),
+            "evictions_per_s": round(delta["evictions"] * per_s, RATE_DIGITS),
+            "listen_disabled": int(delta["listen_disabled"]),
+            "conn_yields": int(delta["conn_yields"]),
+            "curr_connections": max(0, int(stats.get("curr_connections", 1)) - 1),
+            "used_memory_bytes": int(stats.get("bytes", 0)),
+            "maxmemory_bytes": int(stats.get("limit_maxbytes", 0)),
+        }
+
+    def close(self) -> None:
+        """Close the probe's own connection."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _stats(self) -> dict[str, Any]:
+        assert self._client is not None, "prime() connects first"
+        try:
+            return memcached_stats(self._client)
+        except TargetError as exc:  # the sampler drops the probe with this note
+            raise OSError(f"memcached stopped answering: {exc.message}") from None
+
+
+class RedisWatch:
+    """Redis's settings, and the slowlog entries logged during the run.
+
+    :meth:`check` connects before the run (a refusal stops it before any load);
+    the runner calls :meth:`start` and :meth:`stop` (a ``RunWatcher``). The
+    watch holds no connection during the run, so the clients Redis counts are
+    the service's and the probe's. What could not be read (a renamed CONFIG, a
+    user without the SLOWLOG permission) is a note, not an error.
+
+    A slowlog entry's ``second`` is the run's second it started in: Redis's
+    own clock (``TIME``) is read at the start, so the entries' times line up
+    with the run whatever the two machines' clocks say.
+    """
+
+    kind = "redis"
+
+    def __init__(
+        self,
+        dsn: Dsn,
+        *,
+        clock: Clock | None = None,
+        connect: Callable[[Dsn], Redis] | None = None,
+    ) -> None:
+        self.dsn = dsn
+        self._clock = clock or MonotonicClock()
+        self._connect = connect or redis_connect
+        self.server: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.slowlog: list[dict[str, Any]] = []
+        #: Entries logged during the run (redline's own and those the slowlog no longer
+        #: held included): the slowlog's ids count every entry.
+        self.slowlog_logged = 0
+        self._last_id: int | None = None
+        self._start_unix = 0.0
+
+    def check(self) -> None:
+        """Connect, read the settings and the newest slowlog entry: errors come before the load.
+
+        Raises:
+            TargetError: the cache refused the connection or the login.
+        """
+        with _session(self._connect, self.dsn) as client:
+            self.server = self._settings(client)
+            self._last_id = self._newest_id(client)
+
+    def start(self, start_ns: int) -> None:
+        """Redis's time at the run's start and the newest slowlog entry, to count from."""
+        try:
+            with _session(self._connect, self.dsn) as client:
+                seconds, micros = client.time()
+                ahead_s = (start_ns - self._clock.now_ns()) / NS_PER_S
+                self._start_unix = seconds + micros / 1e6 + ahead_s
+                self._last_id = self._newest_id(client)
+        except TargetError as exc:
+            self.notes.append(f"the run's start could not be read from Redis: {exc.message}")
+
+    def stop(self) -> list[dict[str, Any]]:
+        """The slowlog entries logged since :meth:`start`, oldest first (none on error)."""
+        if self._last_id is None:
+            return self.slowlog
+        try:
+            with _session(self._connect, self.dsn) as client:
+                entries = _command(client, "SLOWLOG", "GET", SLOWLOG_READ)
+        except TargetError as exc:
+            self.notes.append(f"the slowlog could not be read at the end: {exc.message}")
+            return self.slowlog
+        except _redis_errors() as exc:
+            self.notes.append(f"the slowlog could not be read: {one_line(str(exc), 200)}")
+            return self.slowlog
+        self._keep(entries)
+        return self.slowlog
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the results file (``cache``): the DSN redacted, the settings, the slowlog."""
+        return {
+            "dsn": str(self.dsn),
+            "kind": self.kind,
+            "server": dict(self.server),
+            "slowlog": list(self.slowlog),
+            "slowlog_logged": self.slowlog_logged,
+            "notes": list(self.notes),
+        }
+
+    def _settings(self, client: Redis) -> dict[str, Any]:
+        info = client.info()  # every section Redis gives by default: once, before the run
+        settings: dict[str, Any] = {
+            "version": str(info.get("redis_version", "?")),
+            "maxmemory_policy": info.get("maxmemory_policy"),
+            "maxmemory_bytes": _number(info.get("maxmemory")),
+        }
+        try:
+            config = client.config_get("slowlog-*")
+        except _redis_errors() as exc:
+            self.notes.append(
+                f"CONFIG GET was refused ({one_line(str(exc), 120)}): "
+                "the slowlog's threshold is not known"
+            )
+            return settings
+        threshold = int(config.get("slowlog-log-slower-than") or -1)
+        settings["slowlog_slower_than_us"] = threshold
+        settings["slowlog_max_len"] = int(config.get("slowlog-max-len") or 0)
+        if threshold < 0:
+            self.notes.append("the slowlog is off (slowlog-log-slower-than is negative)")
+        return settings
+
+    def _newest_id(self, client: Redis) -> int | None:
+        try:
+            newest = _command(client, "SLOWLOG", "GET", 1)
+        except _redis_errors() as exc:
+            self.notes.append(f"SLOWLOG was refused: {one_line(str(exc), 200)}")
+            return None
+        return int(newest[0][0]) if newest else -1
+
+    def _keep(self, entries: list[Any]) -> None:
+        assert self._last_id is not None
+        newer = [e for e in entries if int(e[0]) > self._last_id]
+        if not newer:
+            return
+        self.slowlog_logged = int(newer[0][0]) - self._last_id  # ids count every entry logged
+        ours = _redline_addresses(newer)
+        for entry in reversed(newer):  # SLOWLOG GET is newest first
+            words = [str(w) for w in entry[3]]
+            if not words or (len(entry) > 4 and str(entry[4]) in ours):
+                continue  # redline's own commands (its login among them)
+            self.slowlog.append(
+                {
+                    "id": int(entry[0]),
+                    # Logged in whole seconds: the middle of its second is the best guess.
+                    "second": max(0, int(int(entry[1]) + 0.5 - self._start_unix)),
+                    "duration_us": int(entry[2]),
+                    "command": words[0].upper(),
+                    "text": _command_text(words),
+                }
+            )
+        if len(newer) < self.slowlog_logged:
+            self.notes.append(
+                f"{self.slowlog_logged} slow commands were logged during the run; "
+                f"the slowlog held the last {len(newer)} (slowlog-max-len)"
+            )
+
+
+class MemcachedWatch:
+    """memcached's settings (connection and memory limits); :meth:`check` connects first."""
+
+    kind = "memcached"
+
+    def __init__(self, dsn: Dsn, *, connect: Callable[[Dsn], MemcacheClient] | None = None) -> None:
+        self.dsn = dsn
+        self._connect = connect or memcached_connect
+        self.server: dict[str, Any] = {}
+        self.notes: list[str] = []
+
+    def check(self) -> None:
+        """Connect and read the settings: errors come before the load.
+
+        Raises:
+            TargetError: memcached refused the connection.
+        """
+        client = self._connect(self.dsn)
+        try:
+            stats = memcached_stats(client)
+            settings = memcached_stats(client, "settings")
+        finally:
+            client.close()
+        self.server = {
+            "version": str(stats.get("version", "?")),
+            "maxconns": int(settings.get("maxconns", 0)),
+            "maxmemory_bytes": int(stats.get("limit_maxbytes", 0)),
+        }
+
+    def start(self, start_ns: int) -> None:
+        """Nothing to read at the start: the probe has the counters."""
+
+    def stop(self) -> None:
+        """Nothing to read at the end."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the results file (``cache``): the DSN and the settings."""
+        return {
+            "dsn": str(self.dsn),
+            "kind": self.kind,
+            "server": dict(self.server),
+            "notes": list(self.notes),
+        }
+
+
+#: The probes ``redline run --cache DSN`` uses, by the DSN's scheme: the watch and the probe.
+CACHE_SCHEMES: Final[dict[str, tuple[Callable[[Dsn], Any], Callable[[Dsn], Any]]]] = {
+    "redis": (RedisWatch, RedisActivityProbe),
+    "memcached": (MemcachedWatch, MemcachedActivityProbe),
+}
+
+
+def cache_watch(dsn: Dsn) -> RedisWatch | MemcachedWatch:
+    """The run watcher for the cache at ``dsn`` (call its ``check()`` before the load)."""
+    watch: RedisWatch | MemcachedWatch = CACHE_SCHEMES[dsn.scheme][0](dsn)
+    return watch
+
+
+def cache_activity_probe(dsn: Dsn) -> RedisActivityProbe | MemcachedActivityProbe:
+    """The resource probe for the cache at ``dsn``."""
+    probe: RedisActivityProbe | MemcachedActivityProbe = CACHE_SCHEMES[dsn.scheme][1](dsn)
+    return probe
+
+
+def redis_connect(dsn: Dsn) -> Redis:
+    """One connection to Redis, named ``redline``, checked with PING.
+
+    Raises:
+        TargetError: refused, timed out, or the login failed; never shows the password.
+    """
+    import redis  # only when a Redis is asked for
+
+    try:
+        # single_connection_client: one connection, made here (and the login with it).
+        client = redis.Redis(
+            host=dsn.host, port=dsn.port, db=int(dsn.database or 0), username=dsn.user,
+            password=dsn.password(), socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=COMMAND_TIMEOUT_S, decode_responses=True, client_name=CLIENT_NAME,
+            single_connection_client=True,
+        )  # fmt: skip
+    except redis.RedisError as exc:
+        raise _redis_connect_error(exc, dsn) from None
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        raise _redis_connect_error(exc, dsn) from None
+    return client
+
+
+@contextmanager
+def _session(connect: Callable[[Dsn], Redis], dsn: Dsn) -> Iterator[Redis]:
+    """A connection for a few commands, then closed."""
+    client = connect(dsn)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _command(client: Redis, *args: str | int) -> Any:
+    """A raw command's reply (redis-py's ``execute_command`` has no type hints)."""
+    return cast(Any, client).execute_command(*args)
+
+
+def _redis_errors() -> type[Exception]:
+    import redis
+
+    error: type[Exception] = redis.RedisError
+    return error
+
+
+def _redis_connect_error(exc: Exception, dsn: Dsn) -> TargetError:
+    import redis
+
+    where = f"Redis at {dsn.host}:{dsn.port}"
+    text = one_line(str(exc), 200)
+    password = dsn.password()
+    if password:
+        text = text.replace(password, "***")
+    wants_login = "NOAUTH" in text or "already authenticated" in text
+    if wants_login and password is None:
+        return TargetError(
+            f"{where} wants a password and the DSN has none",
+            hint="give it in the DSN: redis://[user]:password@host:port",
+        )
+    if isinstance(exc, redis.AuthenticationError) or "WRONGPASS" in text or wants_login:
+        return TargetError(
+            f"{where} refused the login: {text}",
+            hint="check the user and password in the DSN: redis://[user]:password@host:port "
+            "(the password is not shown)",
+        )
+    if isinstance(exc, redis.TimeoutError):
+        return TargetError(
+            f"{where} did not answer within {CONNECT_TIMEOUT_S:g} s",
+            hint="check the host and port in the DSN",
+        )
+    if isinstance(exc, redis.ConnectionError):
+        return TargetError(
+            f"{where} refused the connection: {text}",
+            hint="is Redis listening there? Check the host and port in the DSN",
+        )
+    return TargetError(f"{where}: {text}", hint="check the DSN and the server's log")
+
+
+def memcached_connect(dsn: Dsn) -> MemcacheClient:
+    """One connection to memcached, checked with ``version``.
+
+    Raises:
+        TargetError: refused or timed out.
+    """
+    base = importlib.import_module("pymemcache.client.base")  # only when memcached is asked for
+    client = base.Client(
+        (dsn.host, dsn.port), connect_timeout=CONNECT_TIMEOUT_S, timeout=COMMAND_TIMEOUT_S
+    )
+    try:
+        memcached_stats(client)
+    except TargetError:
+        client.close()
+        raise
+    return client
+
+
+def memcached_stats(client: MemcacheClient, *args: str) -> dict[str, Any]:
+    """``stats [args]`` as a dict of str keys.
+
+    Raises:
+        TargetError: the server refused, closed the connection or did not answer.
+    """
+    memcache_error = importlib.import_module("pymemcache.exceptions").MemcacheError
+    host, port = client.server
+    try:
+        raw = client.stats(*args)
+    except (OSError, memcache_error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = one_line(reason or type(exc).__name__, 200)
+        raise TargetError(
+            f"memcached at {host}:{port} did not answer: {reason}",
+            hint="is memcached listening there? Check the host and port in the DSN",
+        ) from None
+    return {_text(k): _text(v) if isinstance(v, bytes) else v for k, v in raw.items()}
+
+
+def _for_sampler(connect: Callable[[Dsn], _Client], dsn: Dsn) -> _Client:
+    """Connect for a probe: a refusal is an OSError, which the sampler turns into a note."""
+    try:
+        return connect(dsn)
+    except TargetError as exc:
+        raise OSError(exc.message) from None
+
+
+def _lookups(hits: float, misses: float, per_s: float) -> dict[str, Any]:
+    lookups = hits + misses
+    return {
+        "hits_per_s": round(hits * per_s, RATE_DIGITS),
+        "misses_per_s": round(misses * per_s, RATE_DIGITS),
+        "lookups_per_s": round(lookups * per_s, RATE_DIGITS),
+        "hit_ratio": round(hits / lookups, SHARE_DIGITS) if lookups else None,
+    }
+
+
+def _redis_counters(info: Mapping[str, Any]) -> dict[str, float]:
+    counters = {name: float(info.get(field) or 0) for name, field in REDIS_COUNTERS.items()}
+    counters["cpu_s"] = float(info.get("used_cpu_user") or 0) + float(info.get("used_cpu_sys") or 0)
+    return counters
+
+
+def _memcached_counters(stats: Mapping[str, Any]) -> dict[str, float]:
+    counters = {name: float(stats.get(field) or 0) for name, field in MEMCACHED_COUNTERS.items()}
+    counters["cpu_s"] = float(stats.get("rusage_user") or 0) + float(
+        stats.get("rusage_system") or 0
+    )
+    return counters
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _redline_addresses(entries: list[Any]) -> set[str]:
+    """The client addresses of redline's connections (named ``redline`` once logged in)."""
+    return {str(e[4]) for e in entries if len(e) > 5 and str(e[5]) == CLIENT_NAME}
+
+
+def _command_text(words: list[str]) -> str:
+    kept = [one_line(w, SLOW_COMMAND_WORD_CHARS) for w in words[:SLOW_COMMAND_WORDS]]
+    more = len(words) - SLOW_COMMAND_WORDS
+    return " ".join(kept) + (f" … ({more} more arguments)" if more > 0 else "")
