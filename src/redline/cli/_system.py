@@ -24,6 +24,7 @@ from redline.optimize import (
 )
 from redline.probes import SYSCTLS, LiveSystem, SystemFacts, read_system
 from redline.report import render_diagnosis
+from redline.units import format_bytes
 
 __all__ = ["system_app"]
 
@@ -182,7 +183,11 @@ def _other_facts(facts: SystemFacts) -> list[tuple[str, str, str]]:
         ("CPU frequency governor", governors, "/sys/devices/system/cpu"),
         ("CPUs online", _shown(facts.cpus), "/sys/devices/system/cpu/online"),
         ("memory", _bytes(facts.mem_total_bytes), "/proc/meminfo"),
-        ("swap", _bytes(facts.swap_total_bytes), "/proc/meminfo"),
+        (
+            "swap",
+            _bytes(facts.swap_total_bytes) if facts.swap_total_bytes else "none",
+            "/proc/meminfo",
+        ),
     ]
     if facts.process is not None:
         p = facts.process
@@ -239,4 +244,4 @@ def _shown(value: Any) -> str:
 
 
 def _bytes(size: int | None) -> str:
-    return "?" if size is None else f"{size / 2**30:,.2f} GiB"
+    return "?" if size is None else format_bytes(size)

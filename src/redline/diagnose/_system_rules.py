@@ -29,6 +29,7 @@ from typing import Any
 from redline.diagnose._finding import Category, Evidence, Finding, Severity, ranked
 from redline.diagnose._timeline import Timeline
 from redline.probes._system import THP_PATH, SystemFacts, sysctl_path
+from redline.units import format_bytes
 
 __all__ = [
     "DEFAULT_CONNECTIONS",
@@ -690,10 +691,10 @@ def _sizing(facts: SystemFacts, needs: Needs) -> list[Advice]:
         ),
         location="the server's machine (instance size)",
         recommendation=(
-            f"give the server at least {math.ceil(need_cores)} cores and {_gib(need_memory)}"
+            f"give the server at least {_cores_text(math.ceil(need_cores))} and {_gib(need_memory)}"
             if short
             else f"the machine fits the run's peak with {SIZING_HEADROOM:g}× headroom; "
-            f"{math.ceil(need_cores)} cores and {_gib(need_memory)} would do"
+            f"{_cores_text(math.ceil(need_cores))} and {_gib(need_memory)} would do"
         ),
         expected_effect="the run's peak load fits with headroom for a busier hour",
     )
@@ -712,8 +713,12 @@ def _memory(facts: SystemFacts) -> int | None:
     return min(values) if values else None
 
 
+def _cores_text(cores: int) -> str:
+    return "1 core" if cores == 1 else f"{cores} cores"
+
+
 def _gib(size: float) -> str:
-    return f"{size / 2**30:,.2f} GiB"
+    return format_bytes(size)
 
 
 RULES: tuple[Callable[[SystemFacts, Needs], list[Advice]], ...] = (

@@ -59,7 +59,9 @@ def test_with_a_modest_run_only_the_sizing_is_reported_and_it_fits() -> None:
     assert [f.rule for f in audit.findings] == ["instance-sizing"]
     sizing = audit.findings[0]
     assert sizing.severity is Severity.INFO
-    assert "1.3 cores and 1.30 GiB (peak × 1.3); this machine has 4 cores" in sizing.title
+    assert sizing.title.endswith(
+        "1.3 cores and 1.3 GiB (peak × 1.3); this machine has 4 cores and 15.6 GiB"
+    )
 
 
 def test_the_run_peaks_are_its_busiest_seconds() -> None:
