@@ -153,11 +153,9 @@ def cache_hit_ratio(timeline: Timeline) -> list[Finding]:
     if fall is not None:
         evidence.append(fall)
     if low:
-        title = (
-            f"The cache's hit ratio was {ratio:.0%} during the run: {misses:,.0f} lookups missed"
-        )
+        title = f"The cache's hit ratio was {ratio:.0%} during the run ({misses:,.0f} misses)"
     else:
-        title = f"The cache's hit ratio fell as load rose ({fall.value if fall else ''})"
+        title = f"The cache's hit ratio fell as load rose: {fall.value if fall else ''}"
     return [
         Finding(
             rule="cache-hit-ratio",
@@ -185,9 +183,8 @@ def _hit_ratio_fall(timeline: Timeline) -> Evidence | None:
         return None
     loads = (median(s.load for s in bands.low), median(s.load for s in bands.high))
     return Evidence(
-        "hit ratio, low → high load",
-        f"{low:.0%} → {high:.0%} as load went {loads[0]:g} → {loads[1]:g} {timeline.unit} "
-        f"(reported at a fall of {HIT_RATIO_FALL:.0%} points or more)",
+        f"hit ratio, low → high load (reported at a fall of {HIT_RATIO_FALL * 100:.0f} points)",
+        f"{low:.0%} → {high:.0%} as load went {loads[0]:g} → {loads[1]:g} {timeline.unit}",
         SAMPLES,
     )
 
