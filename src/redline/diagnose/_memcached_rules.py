@@ -8,10 +8,13 @@ reports past a threshold named below (and stated in the finding's evidence):
 - **evicted unfetched**: half or more of the evicted items (100 or more) were
   never read: the cache is too small to keep items until their first read, or
   stores items nobody reads;
-- **listen disabled**: memcached reached its connection limit (``-c``) and
-  stopped accepting connections, at least once;
-- **connection yields**: 1,000 or more times a connection sent more than ``-R``
-  requests at once and had to yield to the others;
+- **connection limit**: memcached refused a connection over its limit (``-c``:
+  ``rejected_connections``, as 1.6 does by default) or stopped accepting them
+  (``listen_disabled_num``: out of file descriptors, or ``-c`` without
+  maxconns_fast), at least once;
+- **connection yields**: 100 or more times (and once per 1,000 gets and sets or
+  more often) a connection sent more than ``-R`` requests at once and had to
+  yield to the others;
 - **slab imbalance**: slab classes that evict while other classes keep 2 MiB or
   more of free chunks (pages stay with the class that first took them unless
   slab_automove moves them).
@@ -35,8 +38,10 @@ MIN_LOOKUPS = 1_000
 EVICTED_UNFETCHED_SHARE = 0.5
 #: ...and at least this many.
 EVICTED_UNFETCHED_MIN = 100
-#: Connection yields reported from this many.
-CONN_YIELDS_MIN = 1_000
+#: Connection yields reported from this many...
+CONN_YIELDS_MIN = 100
+#: ...and this many per get or set command.
+CONN_YIELDS_SHARE = 0.001
 #: memcached's default ``-R``, assumed when ``stats settings`` was not read.
 DEFAULT_REQS_PER_EVENT = 20
 #: Free chunks in classes that do not evict, from this many bytes, beside classes that do.
@@ -154,18 +159,24 @@ def _evicted_unfetched(analysis: MemcachedAnalysis) -> Iterable[Finding]:
 
 def _listen_disabled(analysis: MemcachedAnalysis) -> Iterable[Finding]:
     f = analysis.figures
-    if f is None or f.listen_disabled_num == 0:
+    if f is None or (f.listen_disabled_num == 0 and f.rejected_connections == 0):
         return
     yield Finding(
-        rule="memcached-listen-disabled",
+        rule="memcached-connection-limit",
         category=Category.CONFIGURATION,
         severity=Severity.HIGH,
         confidence=0.9,
-        title=f"memcached hit its connection limit ({f.max_connections:,}) "
-        f"{f.listen_disabled_num:,} time(s) and stopped accepting connections",
+        title=f"memcached hit its connection limit ({f.max_connections:,}): "
+        f"{f.rejected_connections:,} connection(s) refused, listening stopped "
+        f"{f.listen_disabled_num:,} time(s)",
         evidence=(
             Evidence(
-                "listen_disabled_num",
+                "rejected connections (over -c)",
+                f"{f.rejected_connections:,} (threshold 1)",
+                f"{_STATS} rejected_connections",
+            ),
+            Evidence(
+                "listening stopped (out of file descriptors)",
                 f"{f.listen_disabled_num:,} (threshold 1)",
                 f"{_STATS} listen_disabled_num",
             ),
@@ -174,23 +185,21 @@ def _listen_disabled(analysis: MemcachedAnalysis) -> Iterable[Finding]:
                 f"{f.curr_connections:,} / {f.max_connections:,}",
                 f"{_STATS} curr_connections, max_connections",
             ),
-            Evidence(
-                "rejected connections",
-                f"{f.rejected_connections:,}",
-                f"{_STATS} rejected_connections",
-            ),
         ),
         location="flag: -c",
         recommendation=f"raise the limit (-c {2 * max(f.max_connections, 1024)}, and the "
         "open-files limit with it: ulimit -n) or use fewer connections per client "
         "(a shared pool)",
-        expected_effect="new connections are accepted at once instead of waiting",
+        expected_effect="new connections are accepted at once instead of refused or waiting",
     )
 
 
 def _conn_yields(analysis: MemcachedAnalysis) -> Iterable[Finding]:
     f = analysis.figures
     if f is None or f.conn_yields < CONN_YIELDS_MIN:
+        return
+    commands = f.cmd_get + f.cmd_set
+    if commands and f.conn_yields / commands < CONN_YIELDS_SHARE:
         return
     now = f.reqs_per_event or DEFAULT_REQS_PER_EVENT
     yield Finding(
@@ -202,7 +211,8 @@ def _conn_yields(analysis: MemcachedAnalysis) -> Iterable[Finding]:
         evidence=(
             Evidence(
                 "conn_yields",
-                f"{f.conn_yields:,} (threshold {CONN_YIELDS_MIN:,})",
+                f"{f.conn_yields:,} in {commands:,} gets and sets (threshold "
+                f"{CONN_YIELDS_MIN:,}, and 1 per {1 / CONN_YIELDS_SHARE:,.0f})",
                 f"{_STATS} conn_yields",
             ),
             Evidence("-R (requests per event)", f"{now}", "stats settings reqs_per_event"),

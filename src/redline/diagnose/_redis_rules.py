@@ -657,7 +657,7 @@ def _memory(f: RedisFigures) -> str:
 
 def _suggested_maxmemory(f: RedisFigures) -> str:
     """Twice the current limit, in Redis's own units ('2mb'), as a starting point."""
-    target = max(2 * max(f.maxmemory_bytes, f.used_memory_bytes), 1024**2)
+    target = max(2 * (f.maxmemory_bytes or f.used_memory_bytes), 1024**2)
     return f"{-(-target // 1024**2)}mb"
 
 

@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from redline.errors import TargetError
 from redline.plan import Dsn
@@ -418,7 +420,8 @@ def connect_redis(dsn: Dsn) -> redis.Redis:
         # RESP2: servers before 6.0 know no HELLO, and the replies parse the same everywhere.
         protocol=2,
         client_name=CLIENT_NAME,
-        retry_on_timeout=False,
+        # One try: the analysis reads once, and a retry would only delay the error.
+        retry=Retry(NoBackoff(), 0),
     )
     try:
         with _translated(dsn, "connect"):
@@ -509,21 +512,28 @@ def _config(client: redis.Redis) -> dict[str, str]:
 def _slowlog(client: redis.Redis) -> list[SlowEntry]:
     entries = []
     for raw in client.slowlog_get(SLOWLOG_ENTRIES):
-        if raw.get("client_name") == CLIENT_NAME:
+        # redis-py leaves the command, the client's address and name as bytes even
+        # with decode_responses.
+        if _text(raw.get("client_name")) == CLIENT_NAME:
             continue
-        command = str(raw.get("command", ""))
-        words = command.split(" ")
+        words = _text(raw.get("command")).split(" ")
         entries.append(
             SlowEntry(
                 id=int(raw["id"]),
                 started_s=int(raw["start_time"]),
                 duration_us=int(raw["duration"]),
-                name=words[0].upper() if words else "?",
+                name=words[0].upper() if words[0] else "?",
                 command=trim_command(words),
-                client=str(raw.get("client_address") or ""),
+                client=_text(raw.get("client_address")),
             )
         )
     return entries
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
 
 
 def trim_command(words: list[str]) -> str:
