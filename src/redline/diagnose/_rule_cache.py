@@ -19,8 +19,10 @@ with its threshold in the evidence:
 - **cache-persistence-fork**: Redis forked for an RDB save or an AOF rewrite
   during the run; how long the fork blocked it, and whether latency spiked in
   that second (p95 at ``FORK_SPIKE_RATIO`` times the run's median or more).
-- **cache-connection-limit**: memcached stopped accepting connections at its
-  limit (``listen_disabled_num`` rose).
+- **cache-connection-limit**: memcached refused connections at its limit
+  (``rejected_connections`` rose: memcached 1.6 closes them at once) or
+  stopped accepting them (``listen_disabled_num`` rose: older ones, or
+  ``maxconns_fast`` off).
 - **cache-not-read**: what the watch could not read (a refused CONFIG or
   SLOWLOG, a slowlog that overflowed), so a missing finding is not taken for
   a healthy cache.
@@ -424,14 +426,14 @@ def _spike_evidence(spikes: list[tuple[int, int]], typical: float) -> Evidence:
 
 
 def cache_connection_limit(timeline: Timeline) -> list[Finding]:
-    """memcached refused new connections at its limit (listen_disabled_num rose)."""
+    """memcached refused or stopped accepting connections at its limit."""
     cache = _cache(timeline)
     if cache is None or cache.kind != "memcached":
         return []
-    hit = [s for s in cache.samples if int(s.get("listen_disabled") or 0) > 0]
+    hit = [s for s in cache.samples if _limit_hits(s) > 0]
     if not hit:
         return []
-    times = sum(int(s["listen_disabled"]) for s in hit)
+    times = sum(_limit_hits(s) for s in hit)
     began = cache.run_second(hit[0])
     load = next((s.load for s in timeline.seconds if s.second == began), None)
     at_load = f" at {load:g} {timeline.unit}" if load is not None else ""
@@ -448,7 +450,7 @@ def cache_connection_limit(timeline: Timeline) -> list[Finding]:
             evidence=(
                 Evidence(
                     "times the limit was hit",
-                    f"{times} (listen_disabled_num rose; reported from 1)",
+                    f"{times} (rejected_connections and listen_disabled_num; reported from 1)",
                     SAMPLES,
                 ),
                 Evidence("connections at most", f"{peak:,} of {maxconns or '?'}", SAMPLES),
@@ -483,6 +485,11 @@ def cache_not_read(timeline: Timeline) -> list[Finding]:
             expected_effect="the slow-command findings see every slow command of the run",
         )
     ]
+
+
+def _limit_hits(sample: Mapping[str, Any]) -> int:
+    """Connections refused (maxconns_fast) or times accepting stopped, in a sample."""
+    return int(sample.get("rejected_connections") or 0) + int(sample.get("listen_disabled") or 0)
 
 
 def _rate(sample: Mapping[str, Any], names: Sequence[str]) -> float:

@@ -42,8 +42,10 @@ refuses stops the run with a one-line error:
 ``aof_rewrite_in_progress``  Redis: 1 while an AOF rewrite runs
 ``evictions_per_s``        memcached: items evicted to make room
 ``curr_connections``       memcached: connections, the probe's own left out
-``listen_disabled``        memcached: times the connection limit was hit
-                           (listen_disabled_num) in the interval
+``listen_disabled``        memcached: times it stopped accepting at its connection
+                           limit (listen_disabled_num) in the interval
+``rejected_connections``   memcached: connections refused at the limit in the interval
+                           (memcached 1.5+ with maxconns_fast, its default since 1.6)
 ``conn_yields``            memcached: times a busy connection was made to yield
 =========================  =====================================================
 """
@@ -122,6 +124,7 @@ MEMCACHED_COUNTERS: Final = {
     "gets": "cmd_get",
     "sets": "cmd_set",
     "listen_disabled": "listen_disabled_num",
+    "rejected_connections": "rejected_connections",
     "conn_yields": "conn_yields",
 }
 
@@ -217,6 +220,7 @@ class MemcachedActivityProbe:
             "cpu": round(delta["cpu_s"] * per_s, SHARE_DIGITS),
             "evictions_per_s": round(delta["evictions"] * per_s, RATE_DIGITS),
             "listen_disabled": int(delta["listen_disabled"]),
+            "rejected_connections": int(delta["rejected_connections"]),
             "conn_yields": int(delta["conn_yields"]),
             "curr_connections": max(0, int(stats.get("curr_connections", 1)) - 1),
             "used_memory_bytes": int(stats.get("bytes", 0)),

@@ -204,7 +204,8 @@ def test_a_fork_without_a_spike_is_low() -> None:
 def test_memcached_at_its_connection_limit() -> None:
     def sample(n: int) -> dict[str, Any]:
         return {"hits_per_s": 900, "misses_per_s": 100, "curr_connections": 64 if n >= 5 else 20,
-                "listen_disabled": 3 if n >= 5 else 0, "evictions_per_s": 0.0}  # fmt: skip
+                "listen_disabled": 1 if n >= 5 else 0, "rejected_connections": 2 if n >= 5 else 0,
+                "evictions_per_s": 0.0}  # fmt: skip
 
     doc = flat(sample, watched=MEMCACHED)
     [finding] = cache_connection_limit(Timeline.of(doc))

@@ -274,8 +274,8 @@ class FakeMemcache:
 
 def stats(**figures: Any) -> dict[bytes, Any]:
     base = {"get_hits": 0, "get_misses": 0, "evictions": 0, "cmd_get": 0, "cmd_set": 0,
-            "listen_disabled_num": 0, "conn_yields": 0, "rusage_user": 0.0,
-            "rusage_system": 0.0, "curr_connections": 2, "bytes": 1000,
+            "listen_disabled_num": 0, "rejected_connections": 0, "conn_yields": 0,
+            "rusage_user": 0.0, "rusage_system": 0.0, "curr_connections": 2, "bytes": 1000,
             "limit_maxbytes": 67_108_864, "version": b"1.6.18"}  # fmt: skip
     return {k.encode(): v for k, v in {**base, **figures}.items()}
 
@@ -284,15 +284,16 @@ def test_memcached_sample() -> None:
     client = FakeMemcache(
         stats(),
         stats(get_hits=90, get_misses=10, evictions=4, cmd_get=100, cmd_set=10,
-              listen_disabled_num=2, conn_yields=1, rusage_user=0.1, curr_connections=30),
+              listen_disabled_num=2, rejected_connections=5, conn_yields=1, rusage_user=0.1,
+              curr_connections=30),
     )  # fmt: skip
     probe = MemcachedActivityProbe(MEMCACHED_DSN, connect=connecting(client))
     probe.prime()
     assert probe.sample(1.0) == {
         "hits_per_s": 90.0, "misses_per_s": 10.0, "lookups_per_s": 100.0, "hit_ratio": 0.9,
         "ops_per_s": 110.0, "cpu": 0.1, "evictions_per_s": 4.0, "listen_disabled": 2,
-        "conn_yields": 1, "curr_connections": 29, "used_memory_bytes": 1000,
-        "maxmemory_bytes": 67_108_864,
+        "rejected_connections": 5, "conn_yields": 1, "curr_connections": 29,
+        "used_memory_bytes": 1000, "maxmemory_bytes": 67_108_864,
     }  # fmt: skip
     probe.close()
     assert client.closed
