@@ -31,7 +31,9 @@ before - cost after) x calls/s, with the upkeep it adds, writes/s x
 is at least the saving is dropped, one whose upkeep is at least
 :data:`WRITE_NOTE_SHARE` of the saving is kept with a note. Without the
 statements' call rates, a table written at least :data:`WRITE_HEAVY_PER_S`
-times a second only gets the note.
+times a second only gets the note. Write rates that may overstate
+(``writes_upper_bound``: counted since the database was created, so a one-off
+bulk load counts as if it went on) never drop an index, only note it.
 
 The planner's cost is a model, not time: the advice says what EXPLAIN
 expects; redline's before/after runs measure what it gives.
@@ -202,6 +204,7 @@ def advise_indexes(
     min_gain: float = 0.5,
     writes_per_s: Mapping[str, float] | None = None,
     calls_per_s: Mapping[str, float] | None = None,
+    writes_upper_bound: bool = False,
 ) -> list[IndexAdvice]:
     """Indexes worth creating for ``queries``, best gain first (see the module docstring).
 
@@ -214,6 +217,9 @@ def advise_indexes(
             ``public.orders``), e.g. from ``pg_stat_user_tables`` deltas.
         calls_per_s: executions per second by statement text, e.g. from
             ``pg_stat_statements`` deltas.
+        writes_upper_bound: ``writes_per_s`` may overstate the tables' writes
+            (e.g. counted since the database was created, one-off loads included):
+            an index they outweigh is kept with a note rather than dropped.
 
     Raises:
         ConfigError: ``min_gain`` out of range, HypoPG missing, or a statement the
@@ -242,7 +248,7 @@ def advise_indexes(
     finally:
         _reset(conn)
     target = _target(conn)
-    weigh = _WriteWeigher(writes_per_s or {}, calls_per_s or {}, page_cost)
+    weigh = _WriteWeigher(writes_per_s or {}, calls_per_s or {}, page_cost, writes_upper_bound)
     advice = [a for a in _advice(measured, target, weigh) if a is not None]
     return sorted(advice, key=lambda a: (-a.gain, a.schema, a.table, a.columns))
 
@@ -300,14 +306,17 @@ def _candidates(
 
 
 def _table(conn: psycopg.Connection[Any], name: TableName) -> _Table | None:
+    # prepare=False here and on every statement the advisor repeats: psycopg prepares a
+    # statement run 5 times, and then answers the next ROLLBACK (each explain's savepoint)
+    # with DEALLOCATE ALL, which takes explain's own prepared statement with it.
     text = ".".join(_quote_ident(p) for p in (name.schema, name.name) if p)
-    row = conn.execute(_RELATION, (text,)).fetchone()
+    row = conn.execute(_RELATION, (text,), prepare=False).fetchone()
     if row is None or row[3] not in _INDEXABLE_KINDS:
         return None
     oid = int(row[0])
-    columns = {int(n): str(a) for n, a in conn.execute(_COLUMNS, (oid,))}
+    columns = {int(n): str(a) for n, a in conn.execute(_COLUMNS, (oid,), prepare=False)}
     indexes = []
-    for keys, key_count in conn.execute(_INDEXES, (oid,)):
+    for keys, key_count in conn.execute(_INDEXES, (oid,), prepare=False):
         names = []
         for attnum in list(keys)[:key_count]:
             if attnum not in columns:  # 0: an expression; what follows it cannot match
@@ -331,6 +340,7 @@ def _costs_with(
             row = conn.execute(
                 REDLINE_MARK + " SELECT indexrelid FROM hypopg_create_index(%s)",
                 (f"CREATE INDEX ON {table} USING btree ({columns})",),
+                prepare=False,
             ).fetchone()
     except psycopg.errors.UndefinedObject:
         # A type with no B-tree operator class (box, point...): no such index can exist.
@@ -340,7 +350,7 @@ def _costs_with(
     try:
         return {q: _cost(conn, q) for q in queries}
     finally:
-        conn.execute(REDLINE_MARK + " SELECT hypopg_drop_index(%s)", (row[0],))
+        conn.execute(REDLINE_MARK + " SELECT hypopg_drop_index(%s)", (row[0],), prepare=False)
 
 
 def _advice(measured: _Measured, target: str, weigh: _WriteWeigher) -> list[IndexAdvice | None]:
@@ -426,6 +436,8 @@ class _WriteWeigher:
     writes_per_s: Mapping[str, float]
     calls_per_s: Mapping[str, float]
     page_cost: float
+    #: The write rates may overstate: note, never drop.
+    upper_bound: bool = False
 
     def __call__(self, advice: IndexAdvice, savings: Mapping[str, float]) -> IndexAdvice | None:
         """The advice, the advice with a note, or None; ``savings``: cost saved per call."""
@@ -443,14 +455,20 @@ class _WriteWeigher:
             )
         saving = sum(saved * (self.calls_per_s.get(q) or 0.0) for q, saved in savings.items())
         upkeep = writes * self.page_cost
-        if upkeep >= saving:
+        if upkeep >= saving and not self.upper_bound:
             return None
         if upkeep < WRITE_NOTE_SHARE * saving:
             return advice
+        bound = (
+            "; the writes are counted since the database's statistics began (never reset), "
+            "so a one-off load counts too: kept, check the table's write rate"
+            if self.upper_bound
+            else ""
+        )
         return _with_note(
             advice,
             f"{advice.table} takes {writes:,.0f} writes/s: the index's upkeep (about "
-            f"{upkeep:,.0f} cost units/s) is {upkeep / saving:.0%} of what it saves",
+            f"{upkeep:,.0f} cost units/s) is {upkeep / saving:.0%} of what it saves{bound}",
         )
 
 

@@ -118,21 +118,24 @@ def planned_for(sample: QuerySample | None) -> str:
 
 def _advise(conn: Any, heaviest: list[QueryStats], notes: list[str]) -> list[IndexAdvice]:
     """Index advice, weighed against each table's write rate where the statistics allow."""
-    writes, calls = _rates(conn, heaviest)
+    writes, calls, upper_bound = _rates(conn, heaviest)
     if not writes:
         notes.append("index advice: write rates unknown (no statistics reset time), not weighed")
     return advise_indexes(conn, [q.query for q in heaviest], writes_per_s=writes,
-                          calls_per_s=calls)  # fmt: skip
+                          calls_per_s=calls, writes_upper_bound=upper_bound)  # fmt: skip
 
 
-def _rates(conn: Any, heaviest: list[QueryStats]) -> tuple[dict[str, float], dict[str, float]]:
+def _rates(
+    conn: Any, heaviest: list[QueryStats]
+) -> tuple[dict[str, float], dict[str, float], bool]:
     """Average rates since the statistics were reset: rows written per table, calls per
-    statement (pg_stat_statements_info, PostgreSQL 14+).
+    statement (pg_stat_statements_info, PostgreSQL 14+), and whether the write rates are
+    only an upper bound.
 
     A database whose statistics were never reset (every new one: its
     ``pg_stat_database.stats_reset`` is NULL) counts table writes since it was
-    created; they are then averaged over the span pg_stat_statements counts
-    over, the one the calls are averaged over, so the two stay comparable.
+    created, its first load included; they are then averaged over the span
+    pg_stat_statements counts over, which may be shorter: an upper bound.
     """
     tables_since_s = _seconds_since(conn, "pg_stat_database WHERE datname = current_database()")
     try:
@@ -141,13 +144,13 @@ def _rates(conn: Any, heaviest: list[QueryStats]) -> tuple[dict[str, float], dic
         calls_since_s = 0.0
     since_s = tables_since_s or calls_since_s
     if since_s <= 0:
-        return {}, {}
+        return {}, {}, False
     tables = conn.execute(
         "/* redline */ SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
     ).fetchall()
     writes = {str(name): float(rows) / since_s for name, rows in tables}
     calls = {q.query: q.calls / (calls_since_s or since_s) for q in heaviest}
-    return writes, calls
+    return writes, calls, not tables_since_s
 
 
 def _seconds_since(conn: Any, view: str) -> float:

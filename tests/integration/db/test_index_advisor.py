@@ -273,16 +273,17 @@ def test_the_analysis_drops_the_index_for_a_table_written_more_than_it_saves(
     assert not [n for n in analysis.notes if "index advice" in n]
 
 
-def test_write_rates_are_known_on_a_database_whose_statistics_were_never_reset(
+def test_writes_counted_since_the_database_began_note_the_advice_but_never_drop_it(
     pg_database: str, conn: psycopg.Connection[Any]
 ) -> None:
-    # A fresh database has no pg_stat_database.stats_reset: the window is then the one
-    # pg_stat_statements counts over, and the load's 300,000 inserts outweigh a few reads.
+    # A fresh database has no pg_stat_database.stats_reset: its counts go back to its
+    # creation (the load's 300,000 inserts), averaged over pg_stat_statements' span.
     assert conn.execute(
         "SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()"
     ).fetchone() == (None,)
     read_by_customer(conn)
     analysis = analysed(pg_database, conn)
-    assert BY_CUSTOMER in [q.query for q in analysis.top[:5]]
     assert not [n for n in analysis.notes if "write rates unknown" in n]
-    assert by_customer(analysis) == []
+    [advice] = by_customer(analysis)  # the load outweighs 20 reads, but may be one-off
+    assert advice.write_note is not None and "never reset" in advice.write_note
+    assert "of what it saves" in advice.write_note
