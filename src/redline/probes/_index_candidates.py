@@ -104,6 +104,10 @@ class Dialect:
     mixed_directions: bool
     #: A statement sqlglot cannot read (or more than one) raises ConfigError, not gives nothing.
     strict: bool
+    #: Only statements PREPARE takes (SELECT, VALUES, INSERT, UPDATE, DELETE, MERGE) give
+    #: candidates, not the queries inside DDL (CREATE VIEW ... AS SELECT): the PostgreSQL
+    #: advisor explains each statement through a prepared statement.
+    only_preparable: bool
 
 
 #: The dialects redline reads, by sqlglot's name.
@@ -113,24 +117,25 @@ DIALECTS: Mapping[str, Dialect] = {
         like_prefix=False, sqlite_parameters=False,
         # HypoPG: a hypothetical index costs nothing to try.
         each_column=True, max_columns=3, reads_dml=True, grouping_sorts=False,
-        mixed_directions=False, strict=False,
+        mixed_directions=False, strict=False, only_preparable=True,
     ),
     "mysql": Dialect(
         name="mysql", folds_case=False, columns_ignore_case=True, null_safe_lookup=True,
         like_prefix=True, sqlite_parameters=False,
         # Each candidate is built for real to be checked.
         each_column=False, max_columns=4, reads_dml=False, grouping_sorts=True,
-        mixed_directions=True, strict=True,
+        mixed_directions=True, strict=True, only_preparable=False,
     ),
     "sqlite": Dialect(
         name="sqlite", folds_case=False, columns_ignore_case=True, null_safe_lookup=True,
         like_prefix=True, sqlite_parameters=True,
         each_column=False, max_columns=4, reads_dml=False, grouping_sorts=True,
-        mixed_directions=True, strict=True,
+        mixed_directions=True, strict=True, only_preparable=False,
     ),
 }  # fmt: skip
 
-_EQUALITY = (exp.EQ, exp.In, exp.Is)
+#: What PostgreSQL's PREPARE takes.
+_PREPARABLE = (exp.Query, exp.Values, exp.Insert, exp.Update, exp.Delete, exp.Merge)
 _RANGE = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)
 #: SQLite's ``?NNN``: sqlglot reads ``?`` and then a stray number.
 _NUMBERED_QUESTION_MARK = re.compile(r"\?\d+")
@@ -357,6 +362,8 @@ def _level_nodes(
     tree: exp.Expr, rules: Dialect, columns_of: ColumnsOf
 ) -> Iterator[tuple[_Level, exp.Expr | None, list[exp.Expr | None], exp.Expr]]:
     """Each query level: its tables, its WHERE, its JOIN conditions and its own node."""
+    if rules.only_preparable and not isinstance(tree, _PREPARABLE):
+        return
     if rules.reads_dml and isinstance(tree, exp.Update | exp.Delete):
         level = _Level(_dml_sources(tree), columns_of, rules)
         yield level, tree.args.get("where"), [], tree

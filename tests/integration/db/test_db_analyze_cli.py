@@ -101,3 +101,44 @@ def test_bad_input_and_a_refusing_server_are_one_line_without_the_password() -> 
     sqlite_without_file = redline("sqlite:///tmp/x.db")
     assert sqlite_without_file.returncode == 2
     assert "--queries: SQLite keeps no statement statistics" in sqlite_without_file.stderr
+
+
+def test_postgres_analyze_refusals_are_notes_and_the_other_plans_still_come(
+    pg_database: str,
+) -> None:
+    pg_workload(pg_database)  # ... WHERE customer_id = $1, as pg_stat_statements keeps it
+    dsn = parse_dsn(pg_database)
+    with psycopg.connect(host=dsn.host, port=dsn.port, dbname=dsn.database, user=dsn.user,
+                         password=dsn.password(), autocommit=True) as conn:  # fmt: skip
+        conn.execute("UPDATE events SET kind = kind")  # writes: refused without --allow-writes
+        conn.execute("SELECT count(*) FROM events")  # no placeholders: runs under --analyze
+    proc = redline(pg_database, "--analyze", "--json", "--top", "20", "--plans", "20")
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout)
+    queryid = {s["query"]: s["queryid"] for s in report["statements"]}
+    plans = {p["queryid"]: p["plan"] for p in report["plans"]}
+    # The statement that only reads is run: its plan has actual rows.
+    assert "Actual Rows" in plans[queryid["SELECT count(*) FROM events"]]["Plan"]
+    # The two that cannot run are notes naming them, one line each; theirs are the only gaps.
+    update = queryid["UPDATE events SET kind = kind"]
+    by_customer = queryid["SELECT count(*) FROM events WHERE customer_id = $1"]
+    assert update not in plans and by_customer not in plans
+    [refused_write] = [n for n in report["notes"] if f"statement {update}:" in n]
+    assert "'UPDATE events SET kind = kind' is not a SELECT" in refused_write
+    assert "--allow-writes" in refused_write
+    [no_values] = [n for n in report["notes"] if f"statement {by_customer}:" in n]
+    assert "'SELECT count(*) FROM events WHERE customer_id = $1' has 1 parameter" in no_values
+    assert "--samples" in no_values
+    assert all("\n" not in n for n in report["notes"])
+    # The rest of the analysis goes on: advice and findings for the missing index.
+    assert [a["columns"] for a in report["advice"] if a["table"] == "events"] == [
+        ["customer_id"]
+    ], report["notes"]
+    assert "missing-index" in {f["rule"] for f in report["findings"]}
+    assert report["dsn"] == str(dsn) and PG_PASSWORD not in report["dsn"]
+    text = redline(pg_database, "--analyze", "--top", "20", "--plans", "20")
+    assert text.returncode == 0, text.stderr
+    assert f"diagnosis of database {dsn}" in text.stdout
+    assert f"note: the plan of statement {update}: --analyze:" in text.stdout
+    for output in (proc.stdout, proc.stderr, text.stdout, text.stderr):
+        assert PG_PASSWORD not in output

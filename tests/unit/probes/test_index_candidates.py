@@ -267,3 +267,9 @@ def test_filtered_columns_and_table_aliases_leave_joins_out() -> None:
         "i": "items",
         "items": "items",
     }
+
+
+def test_postgres_reads_only_statements_it_can_prepare_and_explain() -> None:
+    view = "CREATE VIEW v AS SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id"
+    assert index_candidates(view) == []
+    assert shown("INSERT INTO log SELECT * FROM events WHERE kind = $1") == ["events (kind)"]
