@@ -171,7 +171,8 @@ def _evictions(analysis: RedisAnalysis) -> Iterable[Finding]:
         category=Category.CACHE,
         severity=Severity.MEDIUM,
         confidence=0.8,
-        title=f"Redis evicts keys: {f.evicted_keys:,} evicted, memory is full ({_memory(f)})",
+        title=f"Redis evicts keys: {f.evicted_keys:,} evicted at maxmemory "
+        f"{format_bytes(f.maxmemory_bytes)} ({f.maxmemory_policy})",
         evidence=tuple(evidence),
         location="setting: maxmemory",
         recommendation=f"give it more memory (CONFIG SET maxmemory "

@@ -195,7 +195,8 @@ class MemcachedAnalysis:
              f"{format_bytes(f.limit_maxbytes)}", "stats bytes, limit_maxbytes"),
             ("items", f"{f.curr_items:,}", "stats curr_items"),
             ("connections / limit (-c)", f"{f.curr_connections:,} / {f.max_connections:,} "
-             f"(listen disabled {f.listen_disabled_num:,} times)", "stats"),
+             f"(refused {f.rejected_connections:,}, listening stopped {f.listen_disabled_num:,} "
+             "times)", "stats"),
             ("connection yields (-R)", f"{f.conn_yields:,} (-R {f.reqs_per_event or '?'})",
              "stats conn_yields"),
         ]  # fmt: skip

@@ -11,11 +11,13 @@ the others still run, as :func:`~redline.probes._db_analysis.read_part` does):
   leaves a note;
 - **SLOWLOG GET** (commands with their arguments trimmed) and **LATENCY LATEST**
   with **LATENCY DOCTOR**'s text when the latency monitor is on;
-- **a sample of the keys** of the DSN's database: SCAN with COUNT, then TYPE,
-  PTTL and MEMORY USAGE of each key in one pipeline per step, until the time
-  budget or the key cap is reached. Never KEYS, which blocks the server for the
-  whole keyspace. The sample gives the biggest keys and the share of keys
-  without a TTL, in all and per key prefix (the text before the first ``:``).
+- **a sample of the keys** of the DSN's database: SCAN with COUNT, then PTTL
+  and MEMORY USAGE of each key in one pipeline per step, until the time budget
+  or the key cap is reached. Never KEYS, which blocks the server for the whole
+  keyspace. The sample gives the biggest keys (with their type and length) and
+  the share of keys without a TTL, in all and per key prefix (the text before
+  the first ``:``). Redis counts PTTL and TYPE as lookups in keyspace_hits, so
+  INFO is read before the sample and a note says how many it added.
 
 Turning it into findings is :func:`redline.diagnose.cache_findings`'s job.
 """
@@ -262,6 +264,9 @@ class KeySample:
     budget_s: float = DEFAULT_SCAN_S
     big: list[BigKey] = field(default_factory=list)
     prefixes: dict[str, PrefixStats] = field(default_factory=dict)
+    #: Key lookups the sample made (PTTL, TYPE, lengths): Redis adds them to
+    #: keyspace_hits and keyspace_misses.
+    lookups: int = 0
 
     @property
     def without_ttl_share(self) -> float | None:
@@ -379,6 +384,12 @@ def analyze_redis(
         if scan_s > 0:
             result.keys = part(
                 "key sample", lambda: sample_keys(client, database, scan_s, max_keys, now_s)
+            )
+        if result.keys is not None and result.keys.lookups:
+            result.notes.append(
+                f"key sample: its {result.keys.lookups:,} key lookups (PTTL, TYPE) now count "
+                "in the server's keyspace_hits/misses; this analysis read them before "
+                "(--scan-seconds 0 skips the sample)"
             )
         else:
             result.notes.append("key sample: skipped (a time budget of 0 s)")
@@ -572,13 +583,15 @@ def sample_keys(
 ) -> KeySample:
     """Sample the keys of the client's database by SCAN, within ``budget_s`` and ``max_keys``.
 
-    Each SCAN step's keys are read in one pipeline (TYPE, PTTL, MEMORY USAGE), so
-    the server serves other clients between steps. The biggest keys' element
-    counts are read at the end.
+    Each SCAN step's keys are read in one pipeline (PTTL, MEMORY USAGE), so the
+    server serves other clients between steps. The biggest keys' types and element
+    counts are read at the end. PTTL, TYPE and the length commands count as
+    lookups in Redis's keyspace_hits (MEMORY USAGE does not): ``lookups`` says how
+    many the sample made.
     """
     start = now_s()
     sample = KeySample(database, int(client.dbsize()), budget_s=budget_s)
-    biggest: list[tuple[int, str, str]] = []  # a min-heap of (bytes, key, type)
+    biggest: list[tuple[int, str]] = []  # a min-heap of (bytes, key)
     cursor = 0
     while True:
         cursor, found = client.scan(cursor=cursor, count=SCAN_COUNT)
@@ -594,25 +607,25 @@ def sample_keys(
         if now_s() - start >= budget_s:
             sample.stopped_by = "time"
             break
-    sample.big = _with_elements(client, sorted(biggest, reverse=True))
+    sample.big = _typed(client, sorted(biggest, reverse=True))
+    sample.lookups += 2 * len(biggest)
     sample.elapsed_s = now_s() - start
     return sample
 
 
 def _sample_step(
-    client: redis.Redis, keys: list[str], sample: KeySample, biggest: list[tuple[int, str, str]]
+    client: redis.Redis, keys: list[str], sample: KeySample, biggest: list[tuple[int, str]]
 ) -> None:
     pipe = client.pipeline(transaction=False)
     for key in keys:
-        pipe.type(key)
         pipe.pttl(key)
         pipe.memory_usage(key)
     replies = pipe.execute(raise_on_error=False)
+    sample.lookups += len(keys)
     for index, key in enumerate(keys):
-        kind, ttl_ms, size = replies[3 * index : 3 * index + 3]
-        if kind == "none" or ttl_ms == -2:
+        ttl_ms, size = replies[2 * index : 2 * index + 2]
+        if ttl_ms == -2 or not isinstance(size, int):
             continue  # gone between SCAN and now
-        size = size if isinstance(size, int) else 0
         sample.sampled += 1
         no_ttl = ttl_ms == -1
         sample.without_ttl += no_ttl
@@ -622,11 +635,10 @@ def _sample_step(
             stats.without_ttl + no_ttl,
             stats.bytes + size,
         )
-        entry = (size, key, str(kind))
         if len(biggest) < BIG_KEYS_KEPT:
-            heapq.heappush(biggest, entry)
-        elif entry > biggest[0]:
-            heapq.heapreplace(biggest, entry)
+            heapq.heappush(biggest, (size, key))
+        elif (size, key) > biggest[0]:
+            heapq.heapreplace(biggest, (size, key))
 
 
 def _prefix(sample: KeySample, key: str) -> PrefixStats:
@@ -637,13 +649,20 @@ def _prefix(sample: KeySample, key: str) -> PrefixStats:
     return sample.prefixes.setdefault(prefix, PrefixStats(prefix))
 
 
-def _with_elements(client: redis.Redis, biggest: list[tuple[int, str, str]]) -> list[BigKey]:
+def _typed(client: redis.Redis, biggest: list[tuple[int, str]]) -> list[BigKey]:
+    """The biggest keys with their type and element count (or a string's length)."""
+    if not biggest:
+        return []
     pipe = client.pipeline(transaction=False)
-    for _, key, kind in biggest:
+    for _, key in biggest:
+        pipe.type(key)
+    kinds = [str(k) for k in pipe.execute(raise_on_error=False)]
+    pipe = client.pipeline(transaction=False)
+    for (_, key), kind in zip(biggest, kinds, strict=True):
         pipe.execute_command(  # type: ignore[no-untyped-call]
             LENGTH_COMMANDS.get(kind, "EXISTS"), key
         )
-    replies = pipe.execute(raise_on_error=False) if biggest else []
+    counts = pipe.execute(raise_on_error=False)
     return [
         BigKey(
             key=key if len(key) <= KEY_CHARS else key[:KEY_CHARS] + "...",
@@ -651,5 +670,5 @@ def _with_elements(client: redis.Redis, biggest: list[tuple[int, str, str]]) -> 
             bytes=size,
             elements=count if isinstance(count, int) and kind in LENGTH_COMMANDS else None,
         )
-        for (size, key, kind), count in zip(biggest, replies, strict=True)
+        for (size, key), kind, count in zip(biggest, kinds, counts, strict=True)
     ]

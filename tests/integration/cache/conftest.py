@@ -14,6 +14,7 @@ machine's running servers.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -107,6 +108,15 @@ def start_redis() -> Iterator[StartRedis]:
         started.stop()
 
 
+def _unprivileged_user() -> str:
+    """memcached refuses to run as root: the Debian package's user, else nobody."""
+    try:
+        pwd.getpwnam("memcache")
+    except KeyError:
+        return "nobody"
+    return "memcache"
+
+
 @pytest.fixture
 def start_memcached() -> Iterator[StartMemcached]:
     binary = shutil.which("memcached")
@@ -116,7 +126,7 @@ def start_memcached() -> Iterator[StartMemcached]:
 
     def start(*args: str, memory_mb: int = 8) -> CacheServer:
         port = free_port()
-        user = ["-u", "memcache"] if os.geteuid() == 0 else []
+        user = ["-u", _unprivileged_user()] if os.geteuid() == 0 else []
         argv = [binary, "-l", "127.0.0.1", "-p", str(port), "-m", str(memory_mb), "-U", "0",
                 *user, *args]  # fmt: skip
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

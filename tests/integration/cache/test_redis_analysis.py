@@ -44,7 +44,10 @@ def test_a_healthy_cache_gives_no_finding(start_redis: StartRedis) -> None:
     r.get("page:missing")
     analysis, findings = analyze(server.dsn)
     assert findings == {}, [f.title for f in findings.values()]
-    assert analysis.notes == []
+    assert analysis.notes == [
+        "key sample: its 520 key lookups (PTTL, TYPE) now count in the server's "
+        "keyspace_hits/misses; this analysis read them before (--scan-seconds 0 skips the sample)"
+    ]
     figures = analysis.figures
     assert figures is not None and figures.hit_ratio is not None and figures.hit_ratio > 0.99
     assert figures.maxmemory_bytes == 64 * 1024**2 and figures.maxmemory_policy == "allkeys-lru"
@@ -128,6 +131,18 @@ def test_big_keys_are_found_by_sampling_within_the_budget(start_redis: StartRedi
     assert big.location == "key: blob:big"
 
 
+def test_the_sample_is_read_after_the_hit_ratio(start_redis: StartRedis) -> None:
+    server = start_redis()
+    r = client(server.dsn)
+    fill(r, 1_000, ttl_s=600)
+    first, _ = analyze(server.dsn)
+    second, _ = analyze(server.dsn)
+    assert first.figures is not None and first.figures.lookups == 0
+    assert first.keys is not None and first.keys.lookups == 1_000 + 2 * 10
+    # redis counts the sample's PTTL and TYPE as lookups: the next analysis sees them
+    assert second.figures is not None and second.figures.lookups == first.keys.lookups
+
+
 def test_the_key_sample_stops_at_its_budget_and_cap(start_redis: StartRedis) -> None:
     server = start_redis()
     r = client(server.dsn)
@@ -186,10 +201,11 @@ def test_config_disabled_is_a_note_and_the_rest_is_read(start_redis: StartRedis)
     fill(client(server.dsn), 5_000, size=1_000)
     analysis, findings = analyze(server.dsn)
     assert analysis.config is None
-    assert analysis.notes == [
+    assert analysis.notes[0] == (
         "CONFIG GET: CONFIG is not available (renamed or disabled by rename-command) "
         "(figures that need it are left out)"
-    ]
+    )
+    assert len(analysis.notes) == 2 and analysis.notes[1].startswith("key sample: its")
     assert analysis.figures is not None and analysis.figures.maxmemory_policy == "allkeys-lru"
     assert "redis-evictions" in findings
 
