@@ -902,7 +902,7 @@ _CONNECT_FAILURES: tuple[tuple[re.Pattern[str], str, str], ...] = (
 def connect(dsn: Dsn) -> psycopg.Connection[dict[str, Any]]:
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             host=dsn.host,
             port=dsn.port,
             dbname=dsn.database,
@@ -916,6 +916,10 @@ def connect(dsn: Dsn) -> psycopg.Connection[dict[str, Any]]:
         )
     except psycopg.Error as exc:
         raise _connect_error(exc, dsn) from None
+    # psycopg prepares a statement run 5 times and may then answer a rollback with
+    # DEALLOCATE ALL, which would also drop explain's own PREPAREd statement.
+    conn.prepare_threshold = None
+    return conn
 
 
 def _connect_error(exc: psycopg.Error, dsn: Dsn) -> TargetError:
