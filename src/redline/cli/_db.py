@@ -40,6 +40,13 @@ def analyze(
         bool, typer.Option("--allow-writes", help="With --analyze: statements that write too.")
     ] = False,
     no_advise: Annotated[bool, typer.Option("--no-advise", help="No index advice.")] = False,
+    try_indexes: Annotated[
+        bool,
+        typer.Option(
+            "--try-indexes",
+            help="MySQL: build each candidate index online, EXPLAIN again, drop it.",
+        ),
+    ] = False,
     queries: Annotated[
         Path | None, typer.Option(help="SQLite: a file of the statements to analyze.")
     ] = None,
@@ -60,6 +67,9 @@ def analyze(
     _check(dsn, top, plans, queries, explain_analyze)
     if samples and dsn.scheme != "postgresql":
         raise ConfigError("--samples: for PostgreSQL only")
+    if try_indexes and dsn.scheme != "mysql":
+        raise ConfigError("--try-indexes: for MySQL/MariaDB only (PostgreSQL tries them as "
+                          "hypothetical indexes, SQLite in a rolled-back transaction)")  # fmt: skip
     # Here, not at the top: the drivers and the SQL parser are half of every command's start-up.
     from redline.diagnose import database_findings
     from redline.probes import analyze_mysql, analyze_postgres, analyze_sqlite
@@ -74,7 +84,7 @@ def analyze(
         advice = [a.to_dict() for a in analysis.advice]
         planned = _plans(analysis)
     elif dsn.scheme == "mysql":
-        analysis = analyze_mysql(dsn, top=top, plans=plans)
+        analysis = analyze_mysql(dsn, top=top, plans=plans, try_indexes=try_indexes)
         statements, advice, planned = analysis.statements(), [], []
     else:
         analysis = analyze_sqlite(dsn, queries or Path())

@@ -69,8 +69,14 @@ class SqliteAnalysis:
     notes: list[str] = field(default_factory=list)
 
 
-def analyze_mysql(dsn: Dsn, *, top: int = 20, plans: int = 5) -> MySqlAnalysis:
-    """Top digests, the plans of the heaviest (with unverified index candidates), health."""
+def analyze_mysql(
+    dsn: Dsn, *, top: int = 20, plans: int = 5, try_indexes: bool = False
+) -> MySqlAnalysis:
+    """Top digests, the plans of the heaviest with their index candidates, health.
+
+    The candidates are guesses unless ``try_indexes``: then each is built online,
+    the statement explained again, and the index dropped (see :mod:`._mysql`).
+    """
     result = MySqlAnalysis(str(dsn))
     with MySqlProbe(dsn) as probe:
         result.top = read_part(result.notes, "top statements", lambda: probe.top_digests(top)) or []
@@ -83,7 +89,7 @@ def analyze_mysql(dsn: Dsn, *, top: int = 20, plans: int = 5) -> MySqlAnalysis:
                     read_part(
                         result.notes,
                         "index candidates",
-                        lambda q=query: probe.advise(q),  # type: ignore[misc]
+                        lambda q=query: probe.advise(q, allow_changes=try_indexes),  # type: ignore[misc]
                     )
                     or []
                 )

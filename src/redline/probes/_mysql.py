@@ -519,7 +519,7 @@ class MySqlProbe:
         unverified = MySqlIndexCheck(
             candidate=candidate, schema=self._dsn.database, target=str(self._dsn), verified=False,
             rows_before=_rows_read(before, names), sorting_before=_sorting(before),
-            reason="building a test index needs allow_changes=True",
+            reason="building a test index needs --try-indexes",
         )  # fmt: skip
         if not allow_changes:
             return unverified

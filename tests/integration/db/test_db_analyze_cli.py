@@ -74,6 +74,36 @@ def test_mariadb_plans_are_judged(mariadb_database: str) -> None:
     assert PG_PASSWORD not in proc.stdout + proc.stderr
 
 
+def test_mariadb_candidates_are_tried_only_with_try_indexes_and_dropped(
+    mariadb_database: str,
+) -> None:
+    dsn = parse_dsn(mariadb_database)
+    conn = pymysql.connect(host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password(),
+                           database=dsn.database, autocommit=True)  # fmt: skip
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT, total INT)")
+            cursor.execute("INSERT INTO orders SELECT seq, seq % 1000, seq % 97 "
+                           "FROM seq_1_to_50000")  # fmt: skip
+            cursor.execute("ANALYZE TABLE orders")
+            for customer in range(20):
+                cursor.execute("SELECT * FROM orders WHERE customer_id = %s", (customer,))
+                cursor.fetchall()
+        guessed = json.dumps(json.loads(redline(mariadb_database, "--json").stdout)["findings"])
+        assert "not verified: building a test index needs --try-indexes" in guessed
+        proc = redline(mariadb_database, "--json", "--try-indexes")
+        assert proc.returncode == 0, proc.stderr
+        tried = json.dumps(json.loads(proc.stdout)["findings"])
+        assert "not verified" not in tried and "customer_id" in tried
+        with conn.cursor() as cursor:
+            cursor.execute("SHOW INDEX FROM orders")
+            assert {row[2] for row in cursor.fetchall()} == {"PRIMARY"}  # tried, then dropped
+    finally:
+        conn.close()
+    refused = redline("sqlite:///x.db", "--queries", __file__, "--try-indexes")
+    assert refused.returncode == 2 and "--try-indexes: for MySQL/MariaDB only" in refused.stderr
+
+
 def test_sqlite_statements_from_a_file_get_verified_index_advice(tmp_path: Path) -> None:
     database, queries = tmp_path / "app.db", tmp_path / "queries.sql"
     with sqlite3.connect(database) as conn:
