@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -66,6 +66,13 @@ from redline.report import (
     write_junit,
     write_markdown,
     write_results,
+)
+from redline.report.outputs import (
+    OutputConfig,
+    OutputFeed,
+    build_outputs,
+    fan_out,
+    parse_outputs,
 )
 
 if TYPE_CHECKING:
@@ -211,7 +218,14 @@ def run(
         int | None,
         typer.Option(help="volume: spread requests over this many records, as ${row} (0..N-1)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write results (JSON) to this file.")] = None,
+    out: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="PATH: write the results (JSON) there when the run ends. Repeatable, and "
+            "json=FILE, csv=FILE (each second, as it ends) or otlp=URL (OpenTelemetry "
+            "metrics over OTLP/HTTP) stream; see docs/outputs.md."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view; only the summary.")] = False,
     no_save: Annotated[
         bool, typer.Option("--no-save", help="Do not save the run in the history.")
@@ -306,6 +320,7 @@ def run(
         },
     }
     plan = _build_plan(target, options)
+    outputs = parse_outputs(out or [], allowed_hosts=plan.allowed_hosts)
     _check_gate(db, baseline, fail_on_regression, no_save)
     worker_count = workers or plan.workers or _default_workers()
     stop = threading.Event()
@@ -326,16 +341,25 @@ def run(
         database=dsn, cache=cache_dsn,
     ) as sampler:  # fmt: skip
         schedule = _profile_schedule(plan, sampler) if profile else None
-        watching = (schedule, statements, cache_watcher)
+        feed = _output_feed(outputs.streams, plan) if outputs.streams else None
+        watching = (schedule, statements, cache_watcher, feed)
         watchers: tuple[RunWatcher, ...] = tuple(w for w in watching if w is not None)
         if live:
             with LiveView(console) as view:
                 runner = LoadRunner(
-                    plan, workers=worker_count, observer=view, sampler=sampler, watchers=watchers
+                    plan,
+                    workers=worker_count,
+                    observer=fan_out(view, feed),
+                    sampler=sampler,
+                    watchers=watchers,
                 )
+                _bind(feed, runner)
                 result = runner.run(stop)
         else:
-            runner = LoadRunner(plan, workers=worker_count, sampler=sampler, watchers=watchers)
+            runner = LoadRunner(
+                plan, workers=worker_count, observer=feed, sampler=sampler, watchers=watchers
+            )
+            _bind(feed, runner)
             result = runner.run(stop)
         if schedule is not None:
             result.profiles = [w.to_dict() for w in schedule.stop()]
@@ -351,9 +375,9 @@ def run(
     diagnosis = _diagnosis(result, analysis, diagnose=diagnose, http_audit=http_audit)
     if diagnosis is not None:
         render_diagnosis(diagnosis, console)
-    if out is not None:
-        write_results(result, out, analysis, diagnosis)
-        console.print(f"results written to {out}")
+    if outputs.results is not None:
+        write_results(result, outputs.results, analysis, diagnosis)
+        console.print(f"results written to {outputs.results}")
     run_id = None
     if not no_save:
         run_id = save_run(db, result, analysis, tags=tag)
@@ -381,6 +405,22 @@ def _diagnosis(
         return None
     diagnosis = diagnose_document(results_to_dict(result, analysis))
     return with_http_audit(diagnosis, result) if http_audit else diagnosis
+
+
+def _output_feed(streams: Sequence[OutputConfig], plan: Plan) -> OutputFeed:
+    """The ``--out kind=TARGET`` outputs, fed each second; one that fails is noted on stderr."""
+    errors = Console(stderr=True)
+
+    def note(line: str) -> None:
+        errors.print(f"warning: {line}", style="yellow", markup=False, highlight=False)
+
+    return OutputFeed(build_outputs(streams), plan_name=plan.name, note=note)
+
+
+def _bind(feed: OutputFeed | None, runner: LoadRunner) -> None:
+    """Tell the outputs the id of the run about to start."""
+    if feed is not None:
+        feed.bind(runner.run_id)
 
 
 def _cache_under_test(text: str | None) -> tuple[Dsn | None, RedisWatch | MemcachedWatch | None]:
