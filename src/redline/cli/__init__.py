@@ -24,6 +24,7 @@ from redline.cli._history import add_history_commands
 from redline.cli._http import http_app
 from redline.cli._import import import_app
 from redline.cli._profile import profile
+from redline.cli._report import report
 from redline.cli._run import run
 from redline.cli._system import system_app
 from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
@@ -48,6 +49,7 @@ add_history_commands(app)
 add_compare_commands(app)
 app.command()(capacity)
 app.command()(diagnose)
+app.command()(report)
 app.command(
     context_settings={"allow_interspersed_args": False},
 )(profile)

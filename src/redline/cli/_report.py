@@ -1,0 +1,53 @@
+"""``redline report RUN -o FILE``: a run's HTML report, one self-contained file.
+
+The run is a stored run (id, unique prefix or baseline name) or a results file
+(``redline run --out``); ``--compare`` names a baseline the same ways. The page
+is :func:`redline.report.html.render_html_report`'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from redline.cli._history import DbOption, results_file, run_document
+from redline.report import write_report
+from redline.report.html import Baseline, render_html_report
+
+__all__ = ["baseline_of", "report"]
+
+
+def baseline_of(db: Path | None, ref: str) -> Baseline:
+    """The run ``--compare`` names, labelled as ``redline compare`` labels it."""
+    document = run_document(db, ref)
+    run_id = str((document.get("run") or {}).get("id", ""))
+    if results_file(ref) is not None:
+        return Baseline(document, Path(ref).name)
+    return Baseline(document, run_id if ref == run_id else f"{ref} ({run_id})")
+
+
+def report(
+    run: Annotated[
+        str,
+        typer.Argument(help="A run id, a unique prefix of one, a baseline, or a results file."),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Write the HTML report to this file.")
+    ],
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Overlay this baseline (name, run id or results file) and add the verdict table.",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write a run's HTML report: charts, endpoints, resources, findings; works offline."""
+    document = run_document(db, run)
+    baseline = baseline_of(db, compare) if compare is not None else None
+    write_report(output, render_html_report(document, baseline=baseline), flag="--output")
+    Console().print(f"report written to {output}", highlight=False, soft_wrap=True)
