@@ -500,7 +500,7 @@ def _response_error(exc: redis.ResponseError, dsn: Dsn, what: str) -> TargetErro
             f"{what.split()[0]} is not available (renamed or disabled by rename-command)",
             hint="figures that need it are left out",
         )
-    if text.startswith("NOPERM"):
+    if isinstance(exc, redis.exceptions.NoPermissionError) or text.startswith("NOPERM"):
         return TargetError(
             f"the user may not run {what.split()[0]} (NOPERM)",
             hint=f"grant it: ACL SETUSER {dsn.user or 'default'} +{what.split()[0].lower()}",

@@ -224,3 +224,20 @@ def test_a_persistence_fork_is_measured(start_redis: StartRedis) -> None:
     assert analysis.figures.latest_fork_us > 0
     # a fork of a few MB takes well under the 100 ms threshold
     assert "redis-fork" not in findings
+
+
+def test_commands_the_user_may_not_run_are_notes(start_redis: StartRedis) -> None:
+    server = start_redis()
+    admin = client(server.dsn)
+    admin.execute_command("ACL", "SETUSER", "watcher", "on", ">w4tch-pw", "~*", "+@all",
+                          "-config", "-slowlog")  # fmt: skip
+    fill(admin, 100, ttl_s=600)
+    analysis, _ = analyze(f"redis://watcher:w4tch-pw@127.0.0.1:{server.port}")
+    assert analysis.config is None and analysis.slowlog is None
+    assert analysis.notes[:2] == [
+        "CONFIG GET: the user may not run CONFIG (NOPERM) (grant it: ACL SETUSER watcher +config)",
+        "SLOWLOG GET: the user may not run SLOWLOG (NOPERM) "
+        "(grant it: ACL SETUSER watcher +slowlog)",
+    ]
+    assert analysis.figures is not None and analysis.keys is not None
+    assert all("w4tch-pw" not in note for note in analysis.notes)
