@@ -14,10 +14,22 @@ import typer
 from rich.console import Console
 
 from redline.cli._history import DbOption, results_file, run_document
-from redline.report import write_report
+from redline.diagnose import Diagnosis, TestReport
+from redline.load import RunResult
+from redline.report import results_to_dict, write_report
 from redline.report.html import Baseline, render_html_report
 
-__all__ = ["baseline_of", "report"]
+__all__ = ["ReportOption", "baseline_of", "report", "write_run_report"]
+
+#: ``redline run --report FILE``.
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        help="Write the run's HTML report (see redline report) here when it ends; with "
+        "--baseline it overlays the baseline.",
+    ),
+]
 
 
 def baseline_of(db: Path | None, ref: str) -> Baseline:
@@ -27,6 +39,28 @@ def baseline_of(db: Path | None, ref: str) -> Baseline:
     if results_file(ref) is not None:
         return Baseline(document, Path(ref).name)
     return Baseline(document, run_id if ref == run_id else f"{ref} ({run_id})")
+
+
+def write_run_report(
+    path: Path | None,
+    result: RunResult,
+    analysis: TestReport,
+    diagnosis: Diagnosis | None,
+    console: Console,
+    *,
+    db: Path | None = None,
+    baseline: str | None = None,
+) -> None:
+    """``redline run --report``: the finished run's report, compared with ``baseline`` if any.
+
+    Does nothing without a path.
+    """
+    if path is None:
+        return
+    document = results_to_dict(result, analysis, diagnosis)
+    compared = baseline_of(db, baseline) if baseline is not None else None
+    write_report(path, render_html_report(document, baseline=compared), flag="--report")
+    console.print(f"report written to {path}", highlight=False, soft_wrap=True)
 
 
 def report(

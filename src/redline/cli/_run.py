@@ -22,6 +22,7 @@ from redline.cli._compare import (
 from redline.cli._exit import ExitCode
 from redline.cli._history import DbOption, save_run
 from redline.cli._http import with_http_audit
+from redline.cli._report import ReportOption, write_run_report
 from redline.cli._server import (
     SampleEveryOption,
     ServerCmdOption,
@@ -251,6 +252,7 @@ def run(
     markdown: Annotated[
         Path | None, typer.Option(help="Write a Markdown summary (for a PR or CI step summary).")
     ] = None,
+    report: ReportOption = None,
     server_pid: ServerPidOption = None,
     server_cmd: ServerCmdOption = None,
     sample_every: SampleEveryOption = "1s",
@@ -388,6 +390,7 @@ def run(
         write_junit(junit, result.plan.name, cases, time_s=result.elapsed_s)
     if markdown is not None:
         write_markdown(markdown, result, cases)
+    write_run_report(report, result, analysis, diagnosis, console, db=db, baseline=baseline)
     if result.status is RunStatus.FAILED:
         # After the figures are printed and written: the reason, as every error is shown.
         raise TargetError(result.aborted_by or "the run failed")
