@@ -271,7 +271,7 @@ class RedisWatch:
         self.notes: list[str] = []
         self.slowlog: list[dict[str, Any]] = []
         #: Entries logged during the run (redline's own and those the slowlog no longer
-        #: held included): the slowlog's ids count every entry.
+        #: held included; those it held when it was empty at the start).
         self.slowlog_logged = 0
         self._last_id: int | None = None
         self._start_unix = 0.0
@@ -359,7 +359,7 @@ class RedisWatch:
         newer = [e for e in entries if int(e[0]) > self._last_id]
         if not newer:
             return
-        self.slowlog_logged = int(newer[0][0]) - self._last_id  # ids count every entry logged
+        self._count_logged(entries, newer)
         ours = _redline_addresses(newer)
         for entry in reversed(newer):  # SLOWLOG GET is newest first
             words = [str(w) for w in entry[3]]
@@ -375,10 +375,29 @@ class RedisWatch:
                     "text": _command_text(words),
                 }
             )
-        if len(newer) < self.slowlog_logged:
+
+    def _count_logged(self, entries: list[Any], newer: list[Any]) -> None:
+        """How many entries the run logged, and a note when the slowlog lost some.
+
+        Ids count every entry a Redis process logs (SLOWLOG RESET empties the log, not
+        the count), so from a known newest id at the start the count is exact. From an
+        empty slowlog it is not known: a slowlog full at the end may have lost some.
+        """
+        held = len(newer)
+        if self._last_id is not None and self._last_id >= 0:
+            self.slowlog_logged = int(newer[0][0]) - self._last_id
+            if held < self.slowlog_logged:
+                self.notes.append(
+                    f"{self.slowlog_logged} slow commands were logged during the run; "
+                    f"the slowlog held the last {held} (slowlog-max-len)"
+                )
+            return
+        self.slowlog_logged = held
+        max_len = int(self.server.get("slowlog_max_len") or 0)
+        if max_len and len(entries) >= max_len:
             self.notes.append(
-                f"{self.slowlog_logged} slow commands were logged during the run; "
-                f"the slowlog held the last {len(newer)} (slowlog-max-len)"
+                f"the slowlog was full at the end of the run ({held} entries, slowlog-max-len "
+                f"{max_len}): earlier slow commands of the run may be missing"
             )
 
 

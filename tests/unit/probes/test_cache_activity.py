@@ -195,6 +195,31 @@ def test_a_slowlog_that_overflowed_says_so() -> None:
     ]
 
 
+def test_from_an_emptied_slowlog_the_ids_do_not_count_the_run() -> None:
+    """SLOWLOG RESET empties the log but its ids go on: 3,000 is not the run's count."""
+    emptied = FakeRedis(slowlog=[])
+    at_end = FakeRedis(slowlog=[entry(n, 1001, 20_000, "GET", "a") for n in range(3010, 3000, -1)])
+    watch, clock = watch_with(emptied, emptied, at_end)
+    watch.check()
+    watch.start(clock.now_ns())
+    assert len(watch.stop()) == 10
+    assert watch.slowlog_logged == 10 and watch.notes == []
+
+
+def test_an_emptied_slowlog_full_at_the_end_may_have_lost_some() -> None:
+    emptied = FakeRedis(slowlog=[], config={"slowlog-log-slower-than": "0",
+                                            "slowlog-max-len": "8"})  # fmt: skip
+    at_end = FakeRedis(slowlog=[entry(n, 1001, 20_000, "GET", "a") for n in range(50, 42, -1)])
+    watch, clock = watch_with(emptied, emptied, at_end)
+    watch.check()
+    watch.start(clock.now_ns())
+    assert len(watch.stop()) == 8
+    assert watch.notes == [
+        "the slowlog was full at the end of the run (8 entries, slowlog-max-len 8): "
+        "earlier slow commands of the run may be missing"
+    ]
+
+
 def test_refused_config_and_slowlog_are_notes_not_errors() -> None:
     refused = redis.ResponseError("NOPERM this user has no permissions to run the 'config|get'")
     client = FakeRedis(config=refused, slowlog=redis.ResponseError("NOPERM slowlog"))
