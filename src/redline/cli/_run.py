@@ -19,6 +19,14 @@ from redline.cli._compare import (
     comparison_cases,
     gate_exit_code,
 )
+from redline.cli._dashboard import (
+    DashboardHostOption,
+    DashboardOption,
+    DashboardPortOption,
+    DashboardTokenOption,
+    hold_dashboard,
+    open_dashboard,
+)
 from redline.cli._exit import ExitCode
 from redline.cli._history import DbOption, save_run
 from redline.cli._http import with_http_audit
@@ -151,6 +159,7 @@ def _exit_code(result: RunResult) -> ExitCode:
 
 
 def run(
+    ctx: typer.Context,
     target: Annotated[
         str, typer.Argument(help="A URL (http/https), a plan file (.toml) or a scenario (.py).")
     ],
@@ -293,6 +302,10 @@ def run(
             "(see redline http audit); its findings join the diagnosis.",
         ),
     ] = False,
+    dashboard: DashboardOption = False,
+    dashboard_port: DashboardPortOption = None,
+    dashboard_host: DashboardHostOption = None,
+    dashboard_token: DashboardTokenOption = None,
 ) -> None:
     """Load a target and report latency, throughput and errors."""
     console = _console()
@@ -327,6 +340,10 @@ def run(
     worker_count = workers or plan.workers or _default_workers()
     stop = threading.Event()
     stop_on_signals(stop)
+    board = open_dashboard(
+        ctx, dashboard, port=dashboard_port, host=dashboard_host, token=dashboard_token,
+        stop=stop, console=console,
+    )  # fmt: skip
     live = not quiet and console.is_terminal
     if profile and server_pid is None and server_cmd is None:
         raise ConfigError("--profile: needs the server: --server-pid PID or --server-cmd CMD")
@@ -344,14 +361,14 @@ def run(
     ) as sampler:  # fmt: skip
         schedule = _profile_schedule(plan, sampler) if profile else None
         feed = _output_feed(outputs.streams, plan) if outputs.streams else None
-        watching = (schedule, statements, cache_watcher, feed)
+        watching = (schedule, statements, cache_watcher, board, feed)
         watchers: tuple[RunWatcher, ...] = tuple(w for w in watching if w is not None)
         if live:
             with LiveView(console) as view:
                 runner = LoadRunner(
                     plan,
                     workers=worker_count,
-                    observer=fan_out(view, feed),
+                    observer=fan_out(view, board, feed),
                     sampler=sampler,
                     watchers=watchers,
                 )
@@ -359,7 +376,11 @@ def run(
                 result = runner.run(stop)
         else:
             runner = LoadRunner(
-                plan, workers=worker_count, observer=feed, sampler=sampler, watchers=watchers
+                plan,
+                workers=worker_count,
+                observer=fan_out(board, feed),
+                sampler=sampler,
+                watchers=watchers,
             )
             _bind(feed, runner)
             result = runner.run(stop)
@@ -391,6 +412,7 @@ def run(
     if markdown is not None:
         write_markdown(markdown, result, cases)
     write_run_report(report, result, analysis, diagnosis, console, db=db, baseline=baseline)
+    hold_dashboard(board, result, console)
     if result.status is RunStatus.FAILED:
         # After the figures are printed and written: the reason, as every error is shown.
         raise TargetError(result.aborted_by or "the run failed")
