@@ -455,7 +455,10 @@ def _cache_under_test(text: str | None) -> tuple[Dsn | None, RedisWatch | Memcac
         return None, None
     dsn = parse_dsn(text, field="--cache", schemes=tuple(CACHE_SCHEMES))
     watch = cache_watch(dsn)
-    watch.check()
+    try:
+        watch.check()
+    except TargetError as exc:
+        raise TargetError(f"--cache: {exc.message}", hint=exc.hint) from None
     return dsn, watch
 
 

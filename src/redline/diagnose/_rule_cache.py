@@ -334,7 +334,7 @@ def cache_slow_commands(timeline: Timeline) -> list[Finding]:
             category=Category.CACHE,
             severity=Severity.HIGH if worst >= SLOW_COMMAND_HIGH_US else Severity.MEDIUM,
             confidence=0.9,
-            title=f"Slow Redis commands during the run: {len(entries)} of "
+            title=f"Slow Redis commands during the run: {len(entries)} commands of "
             f"{format_latency(SLOW_COMMAND_FLOOR_US)} or more, the slowest "
             f"{format_latency(worst)}; {name} the most time",
             evidence=tuple(evidence),

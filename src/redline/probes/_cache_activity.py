@@ -53,6 +53,7 @@ refuses stops the run with a one-line error:
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
 MemcacheClient = Any
 
 _Client = TypeVar("_Client")
+#: How redis-py starts a connection error's text.
+_CONNECTING = re.compile(r"^Error -?\d+ connecting to \S+?\.? ")
 
 __all__ = [
     "CACHE_SCHEMES",
@@ -539,8 +542,9 @@ def _redis_connect_error(exc: Exception, dsn: Dsn) -> TargetError:
             hint="check the host and port in the DSN",
         )
     if isinstance(exc, redis.ConnectionError):
+        reason = _CONNECTING.sub("", text)  # "Error 111 connecting to host:port. " repeats where
         return TargetError(
-            f"{where} refused the connection: {text}",
+            f"{where} refused the connection: {reason}",
             hint="is Redis listening there? Check the host and port in the DSN",
         )
     return TargetError(f"{where}: {text}", hint="check the DSN and the server's log")

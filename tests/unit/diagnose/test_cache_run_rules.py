@@ -163,7 +163,7 @@ def test_slow_commands_are_named_with_their_fix() -> None:
     watched = {**REDIS, "slowlog": entries}
     [finding] = cache_slow_commands(Timeline.of(flat(lambda n: redis(), watched=watched)))
     assert finding.title == (
-        "Slow Redis commands during the run: 3 of 1.00 ms or more, the slowest 35.00 ms; "
+        "Slow Redis commands during the run: 3 commands of 1.00 ms or more, the slowest 35.00 ms; "
         "KEYS the most time"
     )
     keys, hgetall, thresholds = finding.evidence

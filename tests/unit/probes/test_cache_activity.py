@@ -261,7 +261,10 @@ def test_a_refusal_at_check_is_raised_before_the_load() -> None:
     [
         (redis.AuthenticationError("invalid username-password pair"), "refused the login"),
         (redis.TimeoutError("Timeout connecting"), "did not answer within 3 s"),
-        (redis.ConnectionError("Error 111 connecting. Connection refused."), "refused the conn"),
+        (
+            redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+            "refused the connection: Connection refused.",
+        ),
         (redis.ResponseError("ERR s3cret-pw is not a valid"), "Redis at 127.0.0.1:6379: ERR"),
     ],
 )
