@@ -345,9 +345,7 @@ def _figure(name: str, caption: str, svg_parts: list[str], legend: str, tips: st
     data = f' data-tips="{_esc(tips)}"' if tips is not None else ""
     svg = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{_esc(caption)}" xmlns="http://www.w3.org/2000/svg">'
-        + "".join(svg_parts)
-        + "</svg>"
+        f'aria-label="{_esc(caption)}">' + "".join(svg_parts) + "</svg>"
     )
     return (
         f'<figure class="chart" data-chart="{_esc(name)}"{data}>'

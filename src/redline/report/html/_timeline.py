@@ -1,8 +1,9 @@
 """Over time, and the resources, on one time axis: seconds of the run, stages marked.
 
-Every per-second row (the load's ``series``, the ``resources`` samples) covers
-second ``k`` of the run from its start, so each is drawn at ``k + 0.5``: the
-load and the server's figures for the same second line up.
+Every per-second row of the load's ``series`` covers second ``k`` of the run
+from its start and is drawn at ``k + 0.5``; resource sample ``k`` covers
+``[k·I, (k+1)·I)`` for the sampling interval ``I`` (``--sample-every``) and is
+drawn at its middle, so the load and the server's figures line up.
 """
 
 from __future__ import annotations
@@ -83,10 +84,11 @@ def _end_s(document: Mapping[str, Any]) -> float:
 
 
 def column(
-    rows: Sequence[Row], read: Callable[[Row], float | None]
+    rows: Sequence[Row], read: Callable[[Row], float | None], every_s: float = 1.0
 ) -> tuple[list[float], list[float | None]]:
-    """Each row's second (mid-second) and ``read(row)``; None where the row lacks the figure."""
-    xs = [int(r["second"]) + MID_SECOND for r in rows]
+    """Each row's time (the middle of its interval: row ``k`` covers ``[k·every_s,
+    (k+1)·every_s)``) and ``read(row)``; None where the row lacks the figure."""
+    xs = [(int(r["second"]) + MID_SECOND) * every_s for r in rows]
     ys: list[float | None] = []
     for row in rows:
         try:
@@ -109,8 +111,10 @@ def field(*path: str) -> Callable[[Row], Any]:
     return read
 
 
-def _line(label: str, rows: Sequence[Row], read: Callable[[Row], Any], colour: str) -> Line:
-    xs, ys = column(rows, read)
+def _line(
+    label: str, rows: Sequence[Row], read: Callable[[Row], Any], colour: str, every_s: float = 1.0
+) -> Line:
+    xs, ys = column(rows, read, every_s)
     return Line(label, xs, ys, colour)
 
 
@@ -285,10 +289,10 @@ DATABASE_SESSIONS = _Chart("database-sessions", "Database sessions", Unit.COUNT,
 ))  # fmt: skip
 
 
-def _draw(chart: _Chart, rows: Sequence[Row], axis: Axis) -> str:
+def _draw(chart: _Chart, rows: Sequence[Row], axis: Axis, every_s: float) -> str:
     lines = []
     for i, (label, read) in enumerate(chart.lines):
-        line = _line(label, rows, read, PALETTE[i])
+        line = _line(label, rows, read, PALETTE[i], every_s)
         if any(v is not None for v in line.ys):
             dashed = label == "cores available"
             colour = REFERENCE if dashed else line.colour
@@ -315,7 +319,7 @@ def _generator(document: Mapping[str, Any], axis: Axis) -> str:
     )  # fmt: skip
 
 
-def _database_rates(rows: Sequence[Row], axis: Axis) -> str:
+def _database_rates(rows: Sequence[Row], axis: Axis, every_s: float) -> str:
     peaks: dict[str, float] = {}
     for row in rows:
         for key, value in row.items():
@@ -326,7 +330,7 @@ def _database_rates(rows: Sequence[Row], axis: Axis) -> str:
     if not keys:
         return ""
     lines = [
-        _line(key.removesuffix("_per_s").replace("_", " "), rows, field(key), PALETTE[i])
+        _line(key.removesuffix("_per_s").replace("_", " "), rows, field(key), PALETTE[i], every_s)
         for i, key in enumerate(keys)
     ]
     return line_chart("database-rates", "Database activity", lines, Unit.RATE, axis.config())
@@ -335,14 +339,18 @@ def _database_rates(rows: Sequence[Row], axis: Axis) -> str:
 def resources_section(document: Mapping[str, Any], axis: Axis) -> Section | None:
     """Server, host, generator and database figures on the run's time axis; None without any."""
     resources = document.get("resources") or {}
+    every_s = float(resources.get("interval_s") or 1.0)
     parts = [
-        *(_draw(c, resources.get("server") or [], axis) for c in SERVER_CHARTS),
-        *(_draw(c, resources.get("host") or [], axis) for c in HOST_CHARTS),
+        *(_draw(c, resources.get("server") or [], axis, every_s) for c in SERVER_CHARTS),
+        *(_draw(c, resources.get("host") or [], axis, every_s) for c in HOST_CHARTS),
     ]
     parts.append(_generator(document, axis))
     database = resources.get("database") or []
     if database:
-        parts += [_draw(DATABASE_SESSIONS, database, axis), _database_rates(database, axis)]
+        parts += [
+            _draw(DATABASE_SESSIONS, database, axis, every_s),
+            _database_rates(database, axis, every_s),
+        ]
     if not any(parts):
         return None
     notes = "".join(f"<li>{esc(n)}</li>" for n in resources.get("notes") or [])
