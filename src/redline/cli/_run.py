@@ -437,7 +437,9 @@ def _output_feed(streams: Sequence[OutputConfig], plan: Plan) -> OutputFeed:
     errors = Console(stderr=True)
 
     def note(line: str) -> None:
-        errors.print(f"warning: {line}", style="yellow", markup=False, highlight=False)
+        errors.print(
+            f"warning: {line}", style="yellow", markup=False, highlight=False, soft_wrap=True
+        )
 
     return OutputFeed(build_outputs(streams), plan_name=plan.name, note=note)
 
