@@ -10,6 +10,7 @@
   const MAX_POINTS = 3600;
   const points = [];
   let ended = false;
+  let plannedS = 0;  // the time axis spans the whole plan, so the charts show how far along it is
 
   const CHARTS = [
     { id: "chart-throughput", unit: "/s", series: [
@@ -89,7 +90,7 @@
       return;
     }
     const t0 = Math.max(0, points[0].t - 1);
-    const t1 = Math.max(points[points.length - 1].t, t0 + 10);
+    const t1 = Math.max(points[points.length - 1].t, t0 + 10, plannedS);
     let yMax = 0;
     for (const p of points) for (const s of chart.series) if (p[s.key] != null) yMax = Math.max(yMax, p[s.key]);
     const yStep = niceStep(yMax > 0 ? yMax : 1, 4);
@@ -177,6 +178,7 @@
     if (!points.length || points[points.length - 1].t < m.point.t) points.push(m.point);
     if (points.length > MAX_POINTS) points.splice(0, points.length - MAX_POINTS);
     if (ended) return;  // a late "second" never overwrites the final summary
+    plannedS = m.planned_s;
     $("plan").textContent = m.plan;
     setStatus("running", "running");
     $("stop").disabled = $("stop").dataset.sent === "1";
