@@ -35,8 +35,10 @@ LATENCY_LINES = (
 )
 #: Baseline percentiles overlaid in compare mode.
 BASELINE_LATENCY = ("p50", "p95", "p99")
+#: Endpoint colours: every palette colour but vermillion, which marks failures.
+ENDPOINT_COLOURS = (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[4], PALETTE[5])
 #: Per-endpoint throughput lines are drawn for at most this many endpoints.
-MAX_ENDPOINT_LINES = 6
+MAX_ENDPOINT_LINES = len(ENDPOINT_COLOURS)
 #: Error kinds drawn, the most frequent first.
 MAX_ERROR_KINDS = 6
 #: Database rates drawn, the busiest first.
@@ -137,7 +139,7 @@ def _throughput(document: Mapping[str, Any], baseline: Mapping[str, Any] | None,
         intervals = (document.get("series") or {}).get("intervals") or []
         for i, name in enumerate(endpoints):
             rows = [r for r in intervals if r["endpoint"] == name]
-            lines.append(_line(str(name), rows, _rate, PALETTE[i % 6]))
+            lines.append(_line(str(name), rows, _rate, ENDPOINT_COLOURS[i]))
     lines.append(_line("failed", overall, lambda r: r["failures"], PALETTE[3]))
     if baseline is not None:
         base = _line("baseline: all endpoints", _overall(baseline), _rate, PALETTE[6])
