@@ -22,6 +22,7 @@ from redline.report._stored import render_stored_run
 from redline.report._terminal import LiveView, format_latency, render_summary
 from redline.report._test_report import render_test_report
 from redline.report._threads import render_blocking, render_gil
+from redline.report.html import render_html_report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -37,6 +38,7 @@ __all__ = [
     "render_cpu_profile",
     "render_diagnosis",
     "render_gil",
+    "render_html_report",
     "render_index_advice",
     "render_memory_profile",
     "render_profiles",
