@@ -26,6 +26,8 @@ __all__ = [
 
 #: How often the wait after the run looks at its event (signals wake it sooner).
 HOLD_POLL_S = 0.5
+#: Where the command's context keeps its :class:`_Sigterm` watch.
+SIGTERM_KEY = "redline.dashboard.sigterm"
 
 DashboardOption = Annotated[
     bool,
@@ -83,6 +85,7 @@ def open_dashboard(
     dashboard.open()
     # Closed however the command ends (an error, Ctrl-C during the wait, a normal exit).
     ctx.call_on_close(dashboard.close)
+    ctx.meta[SIGTERM_KEY] = _Sigterm()
     console.print(
         f"dashboard: {dashboard.url} · Prometheus: {dashboard.metrics_url}",
         markup=False,
@@ -98,13 +101,39 @@ def _report_path(ctx: typer.Context) -> Path | None:
     return Path(report) if report is not None else None
 
 
-def hold_dashboard(dashboard: Dashboard | None, result: RunResult, console: Console) -> None:
-    """Show the run's summary on the dashboard and keep serving it until Ctrl-C or SIGTERM."""
+class _Sigterm:
+    """Notes a SIGTERM, then does what the handler before it did (stop the run).
+
+    Ctrl-C during the run stops it and leaves the dashboard up with the summary;
+    SIGTERM (a process manager, a CI step's timeout) means leave, so no wait follows.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, self)
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+
+
+def hold_dashboard(
+    ctx: typer.Context, dashboard: Dashboard | None, result: RunResult, console: Console
+) -> None:
+    """Show the run's summary on the dashboard and keep serving it until Ctrl-C or SIGTERM.
+
+    After a SIGTERM during the run, nothing waits: the process leaves as asked.
+    """
     if dashboard is None:
         return
     dashboard.finish(result)
     if dashboard.stopped_here:
         console.print("stopped from the dashboard")
+    sigterm = ctx.meta.get(SIGTERM_KEY)
+    if isinstance(sigterm, _Sigterm) and sigterm.seen:
+        return
     console.print(
         f"dashboard still up at {dashboard.url} with the summary: Ctrl-C to leave",
         markup=False,

@@ -412,7 +412,7 @@ def run(
     if markdown is not None:
         write_markdown(markdown, result, cases)
     write_run_report(report, result, analysis, diagnosis, console, db=db, baseline=baseline)
-    hold_dashboard(board, result, console)
+    hold_dashboard(ctx, board, result, console)
     if result.status is RunStatus.FAILED:
         # After the figures are printed and written: the reason, as every error is shown.
         raise TargetError(result.aborted_by or "the run failed")

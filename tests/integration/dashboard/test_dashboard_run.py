@@ -54,9 +54,8 @@ def test_events_metrics_and_stop_on_a_real_run(dashboard_run: StartRun) -> None:
     during = run.get("/metrics")
     requests = _requests_by_endpoint_and_status(during)
     assert requests[("home", "200")] > 0 and requests[("missing", "404")] > 0
-    assert 'redline_run_info{plan="dashboard",status="running"} 1.0' in during.replace(
-        " 1\n", " 1.0\n"
-    )
+    running = (("plan", "dashboard"), ("status", "running"))
+    assert _counters(during)[("redline_run_info", running)] == 1
 
     status, _, body = run.request("POST", "/stop")
     assert (status, body) == (202, '{"stopping":true}')
@@ -97,3 +96,13 @@ def test_a_completed_run_keeps_serving_until_sigterm(dashboard_run: StartRun) ->
     assert _requests_by_endpoint_and_status(metrics) == _results_by_endpoint_and_status(results)
     assert run.proc.poll() is None  # still up, for the page's summary
     assert run.terminate() == 0
+
+
+def test_sigterm_during_the_run_stops_it_and_leaves_without_waiting(
+    dashboard_run: StartRun,
+) -> None:
+    run = dashboard_run()
+    run.events(2)  # the run is going
+    assert run.terminate() == INTERRUPTED
+    assert run.results_data()["run"]["status"] == "interrupted"
+    assert HOLDING not in run.output()

@@ -187,7 +187,7 @@
     $("clock").textContent = `${duration(m.elapsed_s)} of ${duration(m.planned_s)} · ${duration(m.left_s)} left`;
     const st = m.stage;
     $("stage").textContent = st
-      ? `· ${st.name} (${st.index}/${st.count}, ${st.kind} to ${decimal.format(st.level)} ${st.unit}), ${duration(st.left_s)} left in it`
+      ? `· ${st.name} (${st.index}/${st.count}, ${st.kind} to ${decimal.format(st.level)}${st.unit.startsWith("/") ? "" : " "}${st.unit}), ${duration(st.left_s)} left in it`
       : "";
     const p = m.point;
     $("tile-rps").textContent = decimal.format(p.rps);
