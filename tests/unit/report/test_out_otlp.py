@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -288,3 +289,36 @@ def test_the_flusher_drops_an_otlp_output_that_fails_and_says_so_once() -> None:
         "(Connection refused); this output is dropped, the run goes on and its results are kept"
     ]
     assert len(exporter.exported) == 1
+
+
+def test_two_otlp_outputs_keep_the_exporter_quiet_until_both_are_closed() -> None:
+    logger = logging.getLogger("opentelemetry.exporter.otlp")
+    first, second = (OtlpOutput(URL, exporter=FakeExporter()) for _ in range(2))
+    first.open(RUN)
+    second.open(RUN)
+    first.close()
+    assert not logger.propagate  # the second is still open
+    second.close()
+    assert logger.propagate and not logger.handlers
+
+
+class CrowdedExporter(FakeExporter):
+    """Another thread logs a failure of its own while this export fails."""
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        other = threading.Thread(
+            target=logging.getLogger("opentelemetry.exporter.otlp.proto.http").error,
+            args=("another collector: [Errno 113] No route to host",),
+        )
+        other.start()
+        other.join()
+        return super().export(metrics_data, timeout_millis, **kwargs)
+
+
+def test_a_failure_takes_its_reason_from_its_own_thread_only() -> None:
+    output = OtlpOutput(URL, exporter=CrowdedExporter([MetricExportResult.FAILURE]))
+    output.open(RUN)
+    with pytest.raises(ReportError, match=r"\(Connection refused\)$"):
+        output.write(intervals(1))

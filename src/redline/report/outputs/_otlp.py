@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -185,15 +186,49 @@ def _active_vus(totals: RunningTotals) -> int:
     return 0 if totals.generator is None else totals.generator.active_vus
 
 
+class _Quiet:
+    """The exporter's logger, kept off the terminal while any OTLP output is open."""
+
+    lock = threading.Lock()
+    #: Open outputs (each has a handler on the logger).
+    holders = 0
+    #: The logger's ``propagate`` before the first output opened.
+    propagate = True
+
+
+def _quiet_exporter(handler: logging.Handler) -> None:
+    logger = logging.getLogger(EXPORTER_LOGGER)
+    with _Quiet.lock:
+        if _Quiet.holders == 0:
+            _Quiet.propagate = logger.propagate
+            logger.propagate = False
+        _Quiet.holders += 1
+        logger.addHandler(handler)
+
+
+def _unquiet_exporter(handler: logging.Handler) -> None:
+    logger = logging.getLogger(EXPORTER_LOGGER)
+    with _Quiet.lock:
+        if handler not in logger.handlers:
+            return
+        logger.removeHandler(handler)
+        _Quiet.holders -= 1
+        if _Quiet.holders == 0:
+            logger.propagate = _Quiet.propagate
+
+
 class _Reasons(logging.Handler):
-    """Keeps the exporter's log lines, so a failure's reason goes in one note."""
+    """Keeps the exporter's log lines from one thread (an output's flusher), so a failure's
+    reason goes in one note."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.lines: list[str] = []
+        self.thread: int | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
 
     def reason(self) -> str:
         for line in self.lines:
@@ -228,8 +263,6 @@ class OtlpOutput:
         self._run = RunInfo("", "")
         self._start_ns = 0
         self._reasons = _Reasons()
-        self._logger = logging.getLogger(EXPORTER_LOGGER)
-        self._propagate = True
         #: How many exports succeeded.
         self.exports = 0
 
@@ -240,9 +273,7 @@ class OtlpOutput:
     def open(self, run: RunInfo) -> None:
         self._run = run
         self._start_ns = self._wall_ns()
-        self._propagate = self._logger.propagate
-        self._logger.addHandler(self._reasons)
-        self._logger.propagate = False
+        _quiet_exporter(self._reasons)
         if self._exporter is None:
             self._exporter = OTLPMetricExporter(endpoint=self.url, timeout=OTLP_TIMEOUT_S)
 
@@ -265,6 +296,7 @@ class OtlpOutput:
             self._totals, self._run, start_unix_ns=self._start_ns, now_unix_ns=self._wall_ns()
         )
         self._reasons.lines.clear()
+        self._reasons.thread = threading.get_ident()
         result = self._exporter.export(data, timeout_millis=OTLP_TIMEOUT_S * 1000)
         if result is not MetricExportResult.SUCCESS:
             reason = self._reasons.reason()
@@ -273,8 +305,7 @@ class OtlpOutput:
         self.exports += 1
 
     def _release(self) -> None:
-        self._logger.removeHandler(self._reasons)
-        self._logger.propagate = self._propagate
+        _unquiet_exporter(self._reasons)
         if self._exporter is not None:
             self._exporter.shutdown()
             self._exporter = None
