@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from redline.demo.capacity import content_length
+from redline.demo._keepalive import answer_requests, content_length
 
 __all__ = ["KINDS", "Service", "main"]
 
@@ -95,27 +95,15 @@ KINDS: dict[str, Callable[[Service], Awaitable[bytes]]] = {
 }
 
 
-async def _connection(
-    service: Service, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    handler = KINDS[service.args.kind]
-    try:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            await reader.readexactly(content_length(head))
-            writer.write(await handler(service))
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
-
-
 async def _serve(args: argparse.Namespace) -> None:
     service = Service(args)
     if args.kind == "pool":
         await service.open_pool()
     server = await asyncio.start_server(
-        lambda r, w: _connection(service, r, w), "127.0.0.1", args.port, backlog=1024
+        lambda r, w: answer_requests(r, w, lambda _: KINDS[args.kind](service)),
+        "127.0.0.1",
+        args.port,
+        backlog=1024,
     )
     port = server.sockets[0].getsockname()[1]
     sys.stdout.write(f"{args.kind} service on http://127.0.0.1:{port}/\n")

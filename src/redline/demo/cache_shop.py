@@ -24,7 +24,7 @@ import sys
 import redis.asyncio as aioredis
 from redis import RedisError
 
-from redline.demo.capacity import content_length
+from redline.demo._keepalive import answer_requests
 from redline.plan import Dsn, parse_dsn
 
 __all__ = ["main"]
@@ -49,24 +49,6 @@ async def _answer(
     return _OK + str(len(body)).encode() + b"\r\n\r\n" + body
 
 
-async def _connection(
-    client: aioredis.Redis,
-    args: argparse.Namespace,
-    counter: itertools.count[int],
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-) -> None:
-    try:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            await reader.readexactly(content_length(head))
-            writer.write(await _answer(client, args, counter))
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
-
-
 async def _serve(args: argparse.Namespace, dsn: Dsn) -> None:
     client = aioredis.Redis(
         host=dsn.host, port=dsn.port, db=int(dsn.database or 0), username=dsn.user,
@@ -75,8 +57,8 @@ async def _serve(args: argparse.Namespace, dsn: Dsn) -> None:
     await client.ping()
     counter = itertools.count(1)
     server = await asyncio.start_server(
-        lambda r, w: _connection(client, args, counter, r, w), "127.0.0.1", args.port,
-        backlog=1024,
+        lambda r, w: answer_requests(r, w, lambda _: _answer(client, args, counter)),
+        "127.0.0.1", args.port, backlog=1024,
     )  # fmt: skip
     sys.stdout.write(f"cache shop on http://127.0.0.1:{args.port}/ (cache {dsn})\n")
     sys.stdout.flush()

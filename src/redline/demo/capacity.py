@@ -23,21 +23,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["CapacityServer", "capacity_server", "content_length", "main"]
+from redline.demo._keepalive import answer_requests
+
+__all__ = ["CapacityServer", "capacity_server", "main"]
 
 #: How long starting or stopping the server may take.
 READY_TIMEOUT_S = 5.0
 
 _OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
-
-
-def content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip() or b"0")
-    return 0
 
 
 class CapacityServer:
@@ -89,21 +83,16 @@ class CapacityServer:
     async def _connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slots: asyncio.Semaphore
     ) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                await reader.readexactly(content_length(head))  # the body, unread
-                now = time.monotonic()
-                self.arrivals.append(now)
-                path = head.split(b" ", 2)[1].decode("latin-1")
-                self.paths[path] += 1
-                self.first_seen.setdefault(path, now)
-                self.last_seen[path] = now
-                writer.write(await self._answer(slots))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+        await answer_requests(reader, writer, lambda head: self._arrived(head, slots))
+
+    async def _arrived(self, head: bytes, slots: asyncio.Semaphore) -> bytes:
+        now = time.monotonic()
+        self.arrivals.append(now)
+        path = head.split(b" ", 2)[1].decode("latin-1")
+        self.paths[path] += 1
+        self.first_seen.setdefault(path, now)
+        self.last_seen[path] = now
+        return await self._answer(slots)
 
     async def _answer(self, slots: asyncio.Semaphore) -> bytes:
         if self.queue_limit is not None and slots.locked() and self._waiting >= self.queue_limit:

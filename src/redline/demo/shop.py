@@ -27,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from redline.demo.capacity import content_length
+from redline.demo._keepalive import answer_requests
 from redline.plan import Dsn, parse_dsn
 
 __all__ = ["BACKENDS", "MODES", "Backend", "main"]
@@ -108,24 +108,6 @@ async def _answer(pool: Pool, read: ReadOrder, orders: int) -> bytes:
     return _OK + str(len(body)).encode() + b"\r\n\r\n" + body
 
 
-async def _connection(
-    pool: Pool,
-    read: ReadOrder,
-    orders: int,
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-) -> None:
-    try:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            await reader.readexactly(content_length(head))
-            writer.write(await _answer(pool, read, orders))
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
-
-
 async def _connect(dsn: Dsn, *, inline: bool = False) -> psycopg.AsyncConnection[Any]:
     # inline: values sent inside the statement's text (as psycopg2 and most ORMs on it do),
     # not bound apart ($1), so the database's sessions show them.
@@ -162,8 +144,8 @@ async def _serve(args: argparse.Namespace, dsn: Dsn, backend: Backend) -> None:
         pool.put_nowait(await backend.connect(dsn))
     read = backend.modes[args.mode]
     server = await asyncio.start_server(
-        lambda r, w: _connection(pool, read, args.orders, r, w), "127.0.0.1", args.port,
-        backlog=1024,
+        lambda r, w: answer_requests(r, w, lambda _: _answer(pool, read, args.orders)),
+        "127.0.0.1", args.port, backlog=1024,
     )  # fmt: skip
     sys.stdout.write(f"shop ({args.mode}) on http://127.0.0.1:{args.port}/\n")
     sys.stdout.flush()
