@@ -39,8 +39,8 @@ __all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS_S", "RunGauges", "prometheus_text"]
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 #: Upper bounds of the latency histogram's buckets, in seconds (then +Inf).
 LATENCY_BUCKETS_S: Final = (
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
+    0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )  # fmt: skip
 #: Microseconds per second (histograms count microseconds).
 US_PER_S: Final = 1_000_000
