@@ -3,6 +3,8 @@
 - :class:`Change` and :class:`ChangeKind`: one change (an index, a setting, a
   file edit, a kernel parameter, test data) with the SQL or command that
   applies it, undoes it and verifies it.
+- :class:`Applier` (one per kind), :func:`apply_change` and :func:`undo_entry`:
+  a Change made and unmade through the journal, intent first.
 - :class:`Journal`: where a Change is recorded before it runs and its result
   after; :class:`JsonLinesJournal` keeps it in a JSON-lines file.
 - Kernel parameters (``redline system tune``): :func:`kernel_changes` from the
@@ -10,6 +12,13 @@
   journal, refused where not permitted (:func:`check_permitted`).
 """
 
+from redline.optimize._applier import (
+    Applier,
+    ChangeError,
+    ChangeOutcome,
+    apply_change,
+    undo_entry,
+)
 from redline.optimize._change import Change, ChangeKind
 from redline.optimize._journal import Journal, JournalEntry, JournalStatus, JsonLinesJournal
 from redline.optimize._kernel import (
@@ -22,16 +31,21 @@ from redline.optimize._kernel import (
 )
 
 __all__ = [
+    "Applier",
     "Change",
+    "ChangeError",
+    "ChangeOutcome",
     "ChangeKind",
     "Journal",
     "JournalEntry",
     "JournalStatus",
     "JsonLinesJournal",
     "KernelOutcome",
+    "apply_change",
     "apply_kernel",
     "check_permitted",
     "kernel_change",
     "kernel_changes",
+    "undo_entry",
     "undo_kernel",
 ]
