@@ -8,14 +8,22 @@ with one line that names the field, the bad value and what is allowed::
     executor.duration: '5s' is out of range; allowed 10s..24h
 
 Targets outside loopback and the plan's ``allowed_hosts`` raise
-:class:`~redline.errors.ScopeError` from :meth:`Plan.validate_scope`.
+:class:`~redline.errors.ScopeError` from :meth:`Plan.validate_scope`, and so does a
+plan whose ``environment`` is production. Values that reach redline other than through
+a plan (a CLI option, a probe's setting) are checked by the ``check_*`` functions, the
+validation layer every command uses (see docs/limits.md).
 """
 
 from redline.plan._bounds import (
+    CACHE_TTL_S_RANGE,
+    CPU_CORES_RANGE,
     DURATION_S_RANGE,
+    IOPS_RANGE,
     ITERATIONS_RANGE,
     LOGNORMAL_SIGMA_RANGE,
+    MEMORY_BYTES_RANGE,
     PACING_S_RANGE,
+    PORT_RANGE,
     RAMP_S_RANGE,
     RATE_PER_S_RANGE,
     RATE_TARGET_PER_S_RANGE,
@@ -66,6 +74,24 @@ from redline.plan._executors import (
     default_pre_allocated_vus,
 )
 from redline.plan._flags import plan_from_flags
+from redline.plan._limits import (
+    check_count,
+    check_cpu,
+    check_dsn,
+    check_dsn_scope,
+    check_duration,
+    check_environment,
+    check_iops,
+    check_memory,
+    check_number,
+    check_port,
+    check_ramp,
+    check_rate,
+    check_seconds,
+    check_timeout,
+    check_ttl,
+    check_vus,
+)
 from redline.plan._plan import DEFAULT_SCENARIO, Plan, ScenarioRun
 from redline.plan._python import load_python_scenario, scenario_iteration
 from redline.plan._ramp import EXPONENTIAL_FLOOR, Ramp, RampCurve
@@ -127,6 +153,27 @@ __all__ = [
     "Shape",
     "TestConfig",
     "TestType",
+    "CACHE_TTL_S_RANGE",
+    "CPU_CORES_RANGE",
+    "IOPS_RANGE",
+    "MEMORY_BYTES_RANGE",
+    "PORT_RANGE",
+    "check_count",
+    "check_cpu",
+    "check_dsn",
+    "check_dsn_scope",
+    "check_duration",
+    "check_environment",
+    "check_iops",
+    "check_memory",
+    "check_number",
+    "check_port",
+    "check_ramp",
+    "check_rate",
+    "check_seconds",
+    "check_timeout",
+    "check_ttl",
+    "check_vus",
     "DIURNAL_PERIOD_S_RANGE",
     "DURATION_S_RANGE",
     "EXECUTOR_CONFIGS",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from redline.plan._problem import Problem, short
 from redline.plan._units import (
     bytes_from_text,
+    format_binary_size,
     format_duration,
     format_rate,
     per_second_from_text,
@@ -29,6 +30,7 @@ class Unit(enum.Enum):
     SECONDS = "seconds"  # time, written "10s", "24h"
     PER_SECOND = "per_second"  # rates, written "0.1/s"
     RATIO = "ratio"  # plain numbers that need not be whole: factors, fractions
+    BYTES = "bytes"  # sizes, written in binary units: "128Mi", "512Gi"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +47,15 @@ class Range:
     low: float
     high: float
     unit: Unit
+    #: How the range is written when its units' own spelling reads badly (``"1s..30d"``).
+    label: str | None = None
 
     def __contains__(self, value: float) -> bool:
         return self.low <= value <= self.high  # False for NaN, as it should be
 
     def __str__(self) -> str:
+        if self.label is not None:
+            return self.label
         return f"{self._show(self.low)}..{self._show(self.high)}"
 
     def _show(self, value: float) -> str:
@@ -59,6 +65,8 @@ class Range:
             return format_rate(value)
         if self.unit is Unit.RATIO:
             return f"{value:g}"
+        if self.unit is Unit.BYTES:
+            return format_binary_size(value)
         return str(int(value))
 
     def check(self, raw: object, value: float) -> None:
@@ -119,6 +127,21 @@ BODY_SIZE_RANGE = Range(16, 100 * 1024**2, Unit.COUNT)
 DATA_ROWS_RANGE = Range(1, 1_000_000_000, Unit.COUNT)
 #: The windows a breakpoint ramp is judged in.
 JUDGE_WINDOW_S_RANGE = Range(1, 3600, Unit.SECONDS)
+
+# Resource limits, cache TTLs and network ports (issue 10's contract). No plan key
+# takes them yet: they are the validation API of the commands that will
+# (:mod:`redline.plan._limits`), written down here with every other range.
+
+#: CPU given to a process or container, in cores (``0.5``, ``"500m"``).
+CPU_CORES_RANGE = Range(0.1, 64, Unit.RATIO)
+#: Memory given to a process or container (``"512Mi"``, ``"2Gi"``).
+MEMORY_BYTES_RANGE = Range(128 * 1024**2, 512 * 1024**3, Unit.BYTES)
+#: Disk operations per second given to a volume.
+IOPS_RANGE = Range(100, 10_000, Unit.COUNT)
+#: How long a cache keeps an entry.
+CACHE_TTL_S_RANGE = Range(1, 30 * _DAY_S, Unit.SECONDS, label="1s..30d")
+#: A TCP port to connect to or listen on.
+PORT_RANGE = Range(1, 65_535, Unit.COUNT)
 
 
 def _number(raw: object) -> int | float | None:

@@ -111,26 +111,50 @@ def parse_dsn(text: str, *, field: str = "DSN", schemes: tuple[str, ...] | None 
 def _sqlite(text: str, field: str) -> Dsn:
     path = text.split("://", 1)[1]
     if not path.startswith("/") or len(path) < 2:
-        raise ConfigError(f"{field}: {text!r} names no file; expected {FORMS['sqlite']}")
+        # Redacted: "sqlite://user:secret@host/x" is a mistake that may hold a password.
+        shown = redact_passwords(text)
+        raise ConfigError(f"{field}: {shown!r} names no file; expected {FORMS['sqlite']}")
     return Dsn("sqlite", path=path)
+
+
+def _port(netloc: str, field: str, form: str) -> int | None:
+    """The port written after the host, checked against 1..65535 (None when none is written).
+
+    Its text is quoted only when a user part (``user:password@``) stands apart from it:
+    in ``postgresql://user:secret/db`` (the ``@host`` forgotten) the "port" is the password.
+    """
+    user_part, at, host_port = netloc.rpartition("@")
+    host, colon, text = host_port.rpartition(":")
+    if not colon or "]" in text:
+        return None
+    shown = f"{text!r} " if at else ""
+    if not text.isascii() or not text.isdigit():
+        raise ConfigError(
+            f"{field}: port {shown}is not a number; allowed 1..65535; expected {form}"
+        )
+    port = int(text)
+    if not 1 <= port <= 65535:
+        shown = f"{port} " if at else ""
+        raise ConfigError(
+            f"{field}: port {shown}is out of range; allowed 1..65535; expected {form}"
+        )
+    return port
 
 
 def _network(text: str, scheme: str, field: str) -> Dsn:
     form = FORMS[scheme]
     try:
         parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
+    except ValueError:  # an unclosed "[" of an IPv6 address; no text quoted, it may hold a password
         raise ConfigError(
-            f"{field}: the port is not a number in 1..65535; expected {form}"
+            f"{field}: the host must be letters, digits, dots and dashes; expected {form}"
         ) from None
     host = parts.hostname or ""
     if not _HOST.match(host):
         raise ConfigError(
             f"{field}: host {host!r} must be letters, digits, dots and dashes; expected {form}"
         )
-    if port is not None and not 1 <= port <= 65535:
-        raise ConfigError(f"{field}: the port {port} is out of range 1..65535; expected {form}")
+    port = _port(parts.netloc, field, form)
     database = parts.path.lstrip("/")
     if scheme in ("postgresql", "mysql", "mongodb") and not _DATABASE.match(database):
         raise ConfigError(

@@ -11,6 +11,10 @@ Every message therefore reads
 ``Problem`` subclasses ``ValueError`` because pydantic turns only ``ValueError``
 raised in a validator into a field error; it keeps the original exception in the
 error's ``ctx``, which is how its detail, path suffix and hint survive.
+
+A problem is a :class:`ConfigError` unless it says otherwise: a plan that names
+production is well-formed but out of bounds for redline, so that one becomes a
+:class:`ScopeError`, as a host outside ``allowed_hosts`` does.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import re
 import reprlib
 from collections.abc import Sequence
 
-from redline.errors import ConfigError
+from redline.errors import ConfigError, ScopeError
+
+#: The errors bad input becomes: malformed or out of range, or out of scope.
+InputError = ConfigError | ScopeError
 
 #: Keys TOML accepts without quotes; others are shown quoted in a path.
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -39,19 +46,28 @@ class Problem(ValueError):
         at: keys to append to the location pydantic reports (for checks that span a
             whole table but blame one key in it).
         hint: what the user can do about it.
+        error: the error it becomes: :class:`ConfigError`, or :class:`ScopeError` for
+            input that is well-formed but outside what redline may touch.
     """
 
     def __init__(
-        self, detail: str, *, at: Sequence[str | int] = (), hint: str | None = None
+        self,
+        detail: str,
+        *,
+        at: Sequence[str | int] = (),
+        hint: str | None = None,
+        error: type[InputError] = ConfigError,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.at = tuple(at)
         self.hint = hint
+        self.error = error
 
-    def at_field(self, field: str) -> ConfigError:
-        """The :class:`ConfigError` for this problem in the field named ``field``."""
-        return ConfigError(f"{join_path(field, self.at)}: {self.detail}", hint=self.hint)
+    def at_field(self, field: str) -> InputError:
+        """The error (a :class:`ConfigError` unless said otherwise) for this problem in the
+        field named ``field``."""
+        return self.error(f"{join_path(field, self.at)}: {self.detail}", hint=self.hint)
 
 
 def short(value: object) -> str:

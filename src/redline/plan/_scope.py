@@ -40,13 +40,15 @@ class Environment(enum.StrEnum):
 
 
 def environment_from_text(text: str) -> Environment:
-    """The :class:`Environment` named ``text``; raises :class:`Problem` if there is none."""
+    """The :class:`Environment` named ``text``; raises :class:`Problem` if there is none
+    (one that becomes a :class:`ScopeError` for production)."""
     allowed = ", ".join(env.value for env in Environment)
     name = text.strip().lower()
     if name in REFUSED_ENVIRONMENTS:
         raise Problem(
             f"{text!r} is refused: redline never loads production; allowed {allowed}",
             hint="load a staging copy sized like production, and compare there",
+            error=ScopeError,
         )
     try:
         return Environment(name)
@@ -58,7 +60,8 @@ def parse_environment(text: str, *, field: str = "environment") -> Environment:
     """The environment named ``text`` (``local``, ``dev``, ``staging``; any case).
 
     Raises:
-        ConfigError: ``text`` names production (``production``, ``prod``, ...) or nothing known.
+        ScopeError: ``text`` names production (``production``, ``prod``, ``prd``, ``live``).
+        ConfigError: ``text`` names no environment.
     """
     try:
         return environment_from_text(text)
@@ -102,8 +105,8 @@ def parse_url_target(url: str, *, field: str = "url") -> str:
         raise problem.at_field(field) from None
 
 
-def _canonical(host: str) -> str:
-    # One spelling per host: lower case, no brackets or trailing dot, IPs in standard form.
+def canonical_host(host: str) -> str:
+    """One spelling per host: lower case, no brackets or trailing dot, IPs in standard form."""
     host = host.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
     try:
         return str(ipaddress.ip_address(host))
@@ -113,7 +116,7 @@ def _canonical(host: str) -> str:
 
 def host_from_text(text: str) -> str:
     """A bare host for ``allowed_hosts``, normalised; raises :class:`Problem` if not a host."""
-    host = _canonical(text)
+    host = canonical_host(text)
     if not _HOST_NAME.fullmatch(host) and not _is_ip(host):
         raise Problem(
             f"{short(text)} is not a host name; write a bare host such as "
@@ -124,7 +127,7 @@ def host_from_text(text: str) -> str:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (from a URL, brackets allowed) means this machine, without DNS."""
-    host = _canonical(host)
+    host = canonical_host(host)
     if host in LOOPBACK_NAMES:
         return True
     try:
@@ -148,8 +151,8 @@ def check_scope(urls: Iterable[str], allowed_hosts: Iterable[str], *, field: str
     Raises:
         ScopeError: naming every host out of scope, with a hint on how to allow one.
     """
-    allowed = sorted({_canonical(host) for host in allowed_hosts})
-    hosts = {_canonical(urlsplit(url.strip()).hostname or "") for url in urls}
+    allowed = sorted({canonical_host(host) for host in allowed_hosts})
+    hosts = {canonical_host(urlsplit(url.strip()).hostname or "") for url in urls}
     outside = sorted(host for host in hosts if host not in allowed and not is_loopback(host))
     if outside:
         named = ", ".join(repr(host) for host in outside)

@@ -4,7 +4,7 @@ Grammar (whitespace around the whole text is ignored)::
 
     duration = NUMBER                      seconds
              | (NUMBER UNIT)+              summed, in any order: "1h30m", "1m30s"
-    UNIT     = "h" | "m" | "s" | "ms" | "us" | "µs"
+    UNIT     = "d" | "h" | "m" | "s" | "ms" | "us" | "µs"
     rate     = NUMBER [ "/" (UNIT | duration) ]    per second when no divisor:
                                                    "5000", "5000/s", "300/m", "10/1s"
     NUMBER   = digits with an optional decimal part: "2", "2.5", ".5"
@@ -29,6 +29,7 @@ NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 
 #: Seconds in one of each duration unit.
 _UNIT_S: dict[str, Fraction] = {
+    "d": Fraction(86_400),
     "h": Fraction(3600),
     "m": Fraction(60),
     "s": Fraction(1),
@@ -47,7 +48,7 @@ _US_PER_MIN = 60 * _US_PER_S
 _US_PER_H = 60 * _US_PER_MIN
 
 _DURATION_EXPECTED = (
-    "expected seconds or a number with a unit (h, m, s, ms, us), e.g. '30s', '1m30s', '500ms'"
+    "expected seconds or a number with a unit (d, h, m, s, ms, us), e.g. '30s', '1m30s', '500ms'"
 )
 _RATE_EXPECTED = "expected a number per second or per unit, e.g. '5000/s', '300/m', '10/1s', '2.5'"
 
@@ -186,11 +187,16 @@ def format_rate(per_s: float) -> str:
     return f"{_plain_decimal(per_s)}/s"
 
 
-#: Byte units, decimal and binary, as people write them.
+#: Byte units, decimal and binary, as people write them; ``Ki``/``Mi``/``Gi``/``Ti`` and
+#: ``K``/``M``/``G``/``T`` are Kubernetes' spellings of the same (case is ignored).
 _BYTE_UNITS = {
-    "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
-    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
+    "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+    "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+    "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4,
 }  # fmt: skip
+#: Binary units, largest first, as :func:`format_binary_size` writes them.
+_BINARY_UNITS = (("Ti", 1024**4), ("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024))
 _BYTES = re.compile(rf"({NUMBER})\s*([a-z]*)")
 
 
@@ -199,4 +205,21 @@ def bytes_from_text(text: str) -> int | None:
     match = _BYTES.fullmatch(text.strip().lower())
     if match is None or match.group(2) not in (*_BYTE_UNITS, ""):
         return None
-    return round(float(match.group(1)) * _BYTE_UNITS.get(match.group(2), 1))
+    # Exact: a float would overflow on hundreds of digits, which are out of range, not errors.
+    return round(Fraction(match.group(1)) * _BYTE_UNITS.get(match.group(2), 1))
+
+
+def format_binary_size(size: float) -> str:
+    """Write a byte count the way :func:`bytes_from_text` reads it, in the largest binary
+    unit that divides it exactly: ``134217728`` -> ``"128Mi"``, ``1536`` -> ``"1536"``.
+
+    Raises:
+        ValueError: ``size`` is negative or not finite (a programming error).
+    """
+    if not math.isfinite(size) or size < 0:
+        raise ValueError(f"size: {size!r} is not a finite, non-negative number")
+    count = round(size)
+    for unit, factor in _BINARY_UNITS:
+        if count and count % factor == 0:
+            return f"{count // factor}{unit}"
+    return str(count)

@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 from redline.errors import ConfigError
 from redline.plan._executors import EXECUTOR_CONFIGS
 from redline.plan._plan import Plan
-from redline.plan._problem import Problem, join_path, short
+from redline.plan._problem import InputError, Problem, join_path, short
 
 #: Messages for pydantic's own error types, after the path. ``{input}`` is the bad value.
 _PYDANTIC_DETAIL = {
@@ -36,13 +36,13 @@ def _location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return tuple(kept)
 
 
-def _one_line(error: ErrorDetails, rename: Callable[[str], str]) -> ConfigError:
+def _one_line(error: ErrorDetails, rename: Callable[[str], str]) -> InputError:
     loc = _location(error["loc"])
     context = error.get("ctx", {})
     cause = context.get("error")
     if isinstance(cause, Problem):
         where = rename(join_path("", loc + cause.at)) or "plan"
-        return ConfigError(f"{where}: {cause.detail}", hint=cause.hint)
+        return cause.error(f"{where}: {cause.detail}", hint=cause.hint)
     if error["type"] in ("union_tag_not_found", "union_tag_invalid"):
         tag = context.get("tag")
         what = "missing" if tag is None else f"{tag!r} is not an executor type"
@@ -62,8 +62,9 @@ def _as_written(path: str) -> str:
 
 def config_errors(
     exc: ValidationError, *, rename: Callable[[str], str] = _as_written
-) -> list[ConfigError]:
-    """Turn every error pydantic found into a one-line :class:`ConfigError`.
+) -> list[InputError]:
+    """Turn every error pydantic found into a one-line :class:`ConfigError` (or a
+    :class:`~redline.errors.ScopeError`, for production).
 
     Args:
         exc: what ``Plan.model_validate`` raised.
@@ -73,16 +74,17 @@ def config_errors(
     return [_one_line(error, rename) for error in exc.errors()]
 
 
-def first_error(problems: list[ConfigError], *, source: str | None = None) -> ConfigError:
-    """One error to raise for many: the first, saying how many more there are."""
+def first_error(problems: list[InputError], *, source: str | None = None) -> InputError:
+    """One error to raise for many: the first, of its own kind, saying how many more there
+    are."""
     first = problems[0]
     more = len(problems) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     prefix = f"{source}: " if source else ""
-    return ConfigError(f"{prefix}{first.message}{suffix}", hint=first.hint)
+    return type(first)(f"{prefix}{first.message}{suffix}", hint=first.hint)
 
 
-def validate(data: Mapping[str, Any]) -> list[ConfigError]:
+def validate(data: Mapping[str, Any]) -> list[InputError]:
     """Every problem in a plan's raw data (as read from TOML), mutating nothing.
 
     An empty list means ``plan_from_mapping(data)`` will succeed. Problems inside a
@@ -110,6 +112,7 @@ def plan_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> 
 
     Raises:
         ConfigError: the first problem, one line, with how many more there are.
+        ScopeError: the first problem is ``environment`` naming production.
     """
     try:
         return Plan.model_validate(dict(data))

@@ -121,7 +121,7 @@ def test_environments(text: str, environment: Environment) -> None:
 @pytest.mark.parametrize("text", ["production", "prod", "PROD", "Production", "prd", "live"])
 def test_production_is_refused_with_a_clear_message(text: str) -> None:
     with pytest.raises(
-        ConfigError,
+        ScopeError,
         match=rf"^environment: '{text}' is refused: redline never loads production; "
         "allowed local, dev, staging$",
     ) as caught:
@@ -131,7 +131,7 @@ def test_production_is_refused_with_a_clear_message(text: str) -> None:
 
 def test_production_in_a_plan_file_is_refused() -> None:
     data = {"requests": [{"name": "a", "url": "http://127.0.0.1/"}], "environment": "production"}
-    with pytest.raises(ConfigError, match=r"^environment: 'production' is refused"):
+    with pytest.raises(ScopeError, match=r"^environment: 'production' is refused"):
         plan_from_mapping(data)
 
 

@@ -210,7 +210,7 @@ def test_refuses_just_outside_with_one_line(case: Case) -> None:
         (
             {"dist": "constant", "value": "soon"},
             "think_time.value: 'soon' is not a duration; "
-            "expected seconds or a number with a unit (h, m, s, ms, us), "
+            "expected seconds or a number with a unit (d, h, m, s, ms, us), "
             "e.g. '30s', '1m30s', '500ms'",
         ),
     ],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.errors import ConfigError
+from redline.errors import ConfigError, ScopeError
 from redline.plan import Metric, RampingVusConfig, load_plan
 
 EXAMPLE = """\
@@ -145,7 +145,7 @@ def test_a_typo_is_an_error_not_ignored(tmp_path: Path) -> None:
 
 def test_production_in_a_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, EXAMPLE.replace('environment = "local"', 'environment = "production"'))
-    with pytest.raises(ConfigError, match=r": environment: 'production' is refused"):
+    with pytest.raises(ScopeError, match=r": environment: 'production' is refused"):
         load_plan(path)
 
 
