@@ -13,7 +13,7 @@ from rich.table import Table
 from redline.cli._history import PIPE_WIDTH
 from redline.diagnose import Diagnosis
 from redline.errors import ConfigError
-from redline.plan import Dsn, parse_dsn
+from redline.plan import SCAN_S_RANGE, Dsn, check_dsn_scope, check_number, parse_dsn
 from redline.report import render_diagnosis
 
 __all__ = ["cache_app"]
@@ -21,7 +21,7 @@ __all__ = ["cache_app"]
 cache_app = typer.Typer(name="cache", help="Analyze a cache: Redis or memcached.",
                         no_args_is_help=True)  # fmt: skip
 #: ``--scan-seconds`` bounds: the key sample reads the server, so it stays short.
-MAX_SCAN_S = 60.0
+MAX_SCAN_S = SCAN_S_RANGE.high
 #: The key sample's time budget when ``--scan-seconds`` is not given.
 DEFAULT_SCAN_S = 2.0
 
@@ -37,10 +37,22 @@ def analyze(
             f"0 skips it. Default {DEFAULT_SCAN_S:g}.",
         ),
     ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            metavar="HOST",
+            help="A host besides loopback that may be analyzed (repeatable); yours only.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Hit ratio, evictions, memory, slow commands, big keys and TTLs, as ranked findings."""
+    """Hit ratio, evictions, memory, slow commands, big keys and TTLs, as ranked findings.
+
+    The server must be on loopback or given with --allow-host: the key sample reads it.
+    """
     dsn = parse_dsn(dsn_text, field="DSN", schemes=tuple(ANALYZERS))
+    check_dsn_scope(dsn, allow_host or [], field="DSN")
     _check(dsn, scan_seconds)
     # Here, not at the top: the drivers are loaded only by the commands that need them.
     from redline.diagnose import cache_findings
@@ -62,9 +74,7 @@ def _check(dsn: Dsn, scan_seconds: float | None) -> None:
         return
     if dsn.scheme != "redis":
         raise ConfigError("--scan-seconds: for Redis only (memcached has no key scan)")
-    if not 0 <= scan_seconds <= MAX_SCAN_S:
-        raise ConfigError(f"--scan-seconds: {scan_seconds!r} is out of range; "
-                          f"allowed 0..{MAX_SCAN_S:g}")  # fmt: skip
+    check_number(scan_seconds, SCAN_S_RANGE, field="--scan-seconds")
 
 
 def _redis(dsn: Dsn, scan_s: float) -> Any:

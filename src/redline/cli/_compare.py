@@ -29,6 +29,7 @@ from redline.compare import (
     sparkline,
 )
 from redline.errors import ConfigError
+from redline.plan import TREND_LIMIT_RANGE, check_count
 from redline.report import (
     GateCase,
     comparison_markdown,
@@ -219,8 +220,7 @@ def trend(
     """A figure over a plan's stored runs: the series, where it changed, and a sparkline."""
     if metric not in TREND_METRICS:
         raise ConfigError(f"--metric: {metric!r} is unknown; allowed {', '.join(TREND_METRICS)}")
-    if not 2 <= limit <= 10_000:
-        raise ConfigError(f"--limit: {limit} is out of range; allowed 2..10000")
+    check_count(limit, TREND_LIMIT_RANGE, field="--limit")
     read, show = TREND_METRICS[metric]
     with RunStore.open(db_path(db)) as store:
         runs = [r for r in reversed(store.list(name=name, limit=limit)) if not r.partial]

@@ -12,7 +12,7 @@ from rich.console import Console
 from redline.cli._history import PIPE_WIDTH, DbOption, run_document
 from redline.diagnose import Diagnosis
 from redline.errors import ConfigError
-from redline.plan import Dsn, parse_dsn
+from redline.plan import DB_TOP_RANGE, Dsn, check_count, check_dsn_scope, parse_dsn
 from redline.report import render_diagnosis, render_index_advice, render_top_statements
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ __all__ = ["db_app"]
 db_app = typer.Typer(name="db", help="Analyze a database: statements, plans, indexes, health.",
                      no_args_is_help=True)  # fmt: skip
 #: ``--top`` and ``--plans`` bounds.
-MAX_TOP = 500
+MAX_TOP = int(DB_TOP_RANGE.high)
 
 
 @db_app.command("analyze")
@@ -59,11 +59,25 @@ def analyze(
             "a run with --db (id or results file); repeatable.",
         ),
     ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            metavar="HOST",
+            help="With --analyze or --try-indexes: a host besides loopback (repeatable).",
+        ),
+    ] = None,
     history: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Top statements, their plans and the rules over them, index advice and health."""
+    """Top statements, their plans and the rules over them, index advice and health.
+
+    --analyze runs statements and --try-indexes builds indexes, so with either the
+    server must be on loopback or given with --allow-host.
+    """
     dsn = parse_dsn(dsn_text, field="DSN", schemes=("postgresql", "mysql", "sqlite"))
+    if explain_analyze or try_indexes:
+        check_dsn_scope(dsn, allow_host or [], field="DSN")
     _check(dsn, top, plans, queries, explain_analyze)
     if samples and dsn.scheme != "postgresql":
         raise ConfigError("--samples: for PostgreSQL only")
@@ -133,8 +147,7 @@ def _samples(sources: list[str], history: Path | None) -> QuerySamples | None:
 
 
 def _check(dsn: Dsn, top: int, plans: int, queries: Path | None, explain_analyze: bool) -> None:
-    if not 1 <= top <= MAX_TOP:
-        raise ConfigError(f"--top: {top!r} is out of range; allowed 1..{MAX_TOP}")
+    check_count(top, DB_TOP_RANGE, field="--top")
     if not 0 <= plans <= top:
         raise ConfigError(f"--plans: {plans!r} is out of range; allowed 0..--top ({top})")
     if dsn.scheme == "sqlite" and queries is None:

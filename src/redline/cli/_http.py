@@ -23,7 +23,14 @@ from redline.diagnose._http_cache_rules import (
 )
 from redline.errors import ConfigError, TargetError
 from redline.load import RunResult
-from redline.plan import Plan, check_scope, load_plan, load_yaml_plan, parse_duration
+from redline.plan import (
+    AUDIT_TIMEOUT_S_RANGE,
+    Plan,
+    check_scope,
+    check_timeout,
+    load_plan,
+    load_yaml_plan,
+)
 from redline.probes._http_cache import (
     DEFAULT_AUDIT_TIMEOUT_S,
     AuditTarget,
@@ -101,10 +108,7 @@ def http_audit_diagnosis(audit: HttpCacheAudit, *, run_id: str) -> Diagnosis:
 
 
 def _timeout_s(text: str) -> float:
-    seconds = parse_duration(text, field="--timeout")
-    if not 0.1 <= seconds <= 60:
-        raise ConfigError(f"--timeout: {text!r} is out of range; allowed 100ms..1m")
-    return seconds
+    return check_timeout(text, field="--timeout", allowed=AUDIT_TIMEOUT_S_RANGE)
 
 
 def _endpoint_rates(history: Path | None, run: str | None) -> dict[str, Any]:

@@ -21,7 +21,14 @@ from redline.cli._exit import ExitCode
 from redline.cli._history import PIPE_WIDTH
 from redline.cli._run import stop_on_signals
 from redline.errors import ConfigError, ProfileError
-from redline.plan import format_duration, parse_duration
+from redline.plan import (
+    LOOP_WATCH_S_RANGE,
+    PROFILE_DURATION_S_RANGE,
+    PROFILE_TOP_RANGE,
+    check_count,
+    check_seconds,
+    format_duration,
+)
 from redline.probes import (
     CpuProfile,
     PySpyConfig,
@@ -42,13 +49,6 @@ from redline.report import (
 )
 
 __all__ = ["profile"]
-
-#: ``--duration`` bounds, seconds.
-MIN_DURATION_S, MAX_DURATION_S = 1.0, 24 * 3600.0
-#: ``--loop-watch`` bounds, seconds.
-MIN_LOOP_WATCH_S, MAX_LOOP_WATCH_S = 0.001, 10.0
-#: ``--top`` bounds.
-MAX_TOP = 200
 
 
 def profile(
@@ -178,17 +178,11 @@ def _loop_watch_ms(text: str | None, in_process: bool) -> float | None:
         raise ConfigError(
             "--loop-watch: watches the loop from inside the program; add --in-process"
         )
-    seconds = parse_duration(text, field="--loop-watch")
-    if not MIN_LOOP_WATCH_S <= seconds <= MAX_LOOP_WATCH_S:
-        raise ConfigError(f"--loop-watch: {text!r} is out of range; allowed 1ms..10s")
-    return seconds * 1000
+    return check_seconds(text, LOOP_WATCH_S_RANGE, field="--loop-watch") * 1000
 
 
 def _duration(text: str) -> float:
-    seconds = parse_duration(text, field="--duration")
-    if not MIN_DURATION_S <= seconds <= MAX_DURATION_S:
-        raise ConfigError(f"--duration: {text!r} is out of range; allowed 1s..24h")
-    return seconds
+    return check_seconds(text, PROFILE_DURATION_S_RANGE, field="--duration")
 
 
 def _check(
@@ -201,8 +195,7 @@ def _check(
         )
     if in_process and pid is not None:
         raise ConfigError("--in-process: runs a program redline starts; it cannot take --pid")
-    if not 1 <= top <= MAX_TOP:
-        raise ConfigError(f"--top: {top!r} is out of range; allowed 1..{MAX_TOP}")
+    check_count(top, PROFILE_TOP_RANGE, field="--top")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ConfigError(f"--out: {str(folder)!r} is not a writable folder")

@@ -47,6 +47,7 @@ from redline.metrics import ResourceSampler
 from redline.plan import (
     Dsn,
     Plan,
+    check_dsn_scope,
     load_plan,
     load_python_scenario,
     load_yaml_plan,
@@ -351,10 +352,11 @@ def run(
     dsn = None
     if database is not None:
         dsn = parse_dsn(database, field="--db", schemes=tuple(RUN_DATABASE_PROBES))
+        check_dsn_scope(dsn, plan.allowed_hosts, field="--db", allow_with="allowed_hosts")
     statements = statement_watch(dsn) if dsn is not None else None  # loads the driver
     if statements is not None:
         statements.check()  # a database that refuses stops the run before any load
-    cache_dsn, cache_watcher = _cache_under_test(cache)
+    cache_dsn, cache_watcher = _cache_under_test(cache, plan.allowed_hosts)
     with resource_sampling(
         plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s,
         database=dsn, cache=cache_dsn,
@@ -450,12 +452,15 @@ def _bind(feed: OutputFeed | None, runner: LoadRunner) -> None:
         feed.bind(runner.run_id)
 
 
-def _cache_under_test(text: str | None) -> tuple[Dsn | None, RedisWatch | MemcachedWatch | None]:
-    """``--cache``: its DSN and watch, connected once: a cache that refuses stops the run here,
-    before any load."""
+def _cache_under_test(
+    text: str | None, allowed_hosts: list[str]
+) -> tuple[Dsn | None, RedisWatch | MemcachedWatch | None]:
+    """``--cache``: its DSN (on loopback or in the plan's ``allowed_hosts``) and watch,
+    connected once: a cache that refuses stops the run here, before any load."""
     if text is None:
         return None, None
     dsn = parse_dsn(text, field="--cache", schemes=tuple(CACHE_SCHEMES))
+    check_dsn_scope(dsn, allowed_hosts, field="--cache", allow_with="allowed_hosts")
     watch = cache_watch(dsn)
     try:
         watch.check()

@@ -27,7 +27,7 @@ import typer
 
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
-from redline.plan import Dsn, Plan, parse_duration, redact_passwords
+from redline.plan import SAMPLE_EVERY_S_RANGE, Dsn, Plan, check_seconds, redact_passwords
 from redline.probes import (
     HostProbe,
     ProcessTreeProbe,
@@ -69,8 +69,6 @@ SampleEveryOption = Annotated[
     str,
     typer.Option(help="How often to sample the host and the server (100ms..60s)."),
 ]
-#: ``--sample-every`` bounds, seconds.
-MIN_SAMPLE_EVERY_S, MAX_SAMPLE_EVERY_S = 0.1, 60.0
 
 
 @contextmanager
@@ -110,10 +108,7 @@ def parse_sample_every(text: str) -> float:
     Raises:
         ConfigError: not a duration, or out of range.
     """
-    seconds = parse_duration(text, field="--sample-every")
-    if not MIN_SAMPLE_EVERY_S <= seconds <= MAX_SAMPLE_EVERY_S:
-        raise ConfigError(f"--sample-every: {text!r} is out of range; allowed 100ms..60s")
-    return seconds
+    return check_seconds(text, SAMPLE_EVERY_S_RANGE, field="--sample-every")
 
 
 def _sampler(

@@ -22,6 +22,7 @@ from redline.optimize import (
     kernel_changes,
     undo_kernel,
 )
+from redline.plan import check_port
 from redline.probes import SYSCTLS, LiveSystem, SystemFacts, read_system
 from redline.report import render_diagnosis
 from redline.units import format_bytes
@@ -36,8 +37,6 @@ system_app = typer.Typer(
 
 #: The journal of kernel changes, beside the run history database.
 JOURNAL_NAME = "kernel-changes.jsonl"
-#: The largest TCP port.
-MAX_PORT = 65535
 
 PidOption = Annotated[
     int | None, typer.Option("--server-pid", help="The server's process: its limits and sockets.")
@@ -69,8 +68,8 @@ def _console() -> Console:
 def _audit(
     source: LiveSystem, server_pid: int | None, port: int | None, run: str | None, db: Path | None
 ) -> SystemAudit:
-    if port is not None and not 1 <= port <= MAX_PORT:
-        raise ConfigError(f"--port: {port!r} is out of range; allowed 1..{MAX_PORT}")
+    if port is not None:
+        check_port(port, field="--port")
     if server_pid is not None and source.read(f"/proc/{server_pid}/stat") is None:
         raise ConfigError(f"--server-pid: no process {server_pid!r} here")
     peaks = None if run is None else RunPeaks.of(run_document(db, run))

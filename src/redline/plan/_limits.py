@@ -49,7 +49,7 @@ from redline.plan._units import NUMBER
 
 __all__ = [
     "AUDIT_TIMEOUT_S_RANGE",
-    "COMPARE_LIMIT_RANGE",
+    "TREND_LIMIT_RANGE",
     "DB_TOP_RANGE",
     "LOOP_WATCH_S_RANGE",
     "PROFILE_DURATION_S_RANGE",
@@ -95,7 +95,7 @@ DB_TOP_RANGE = Range(1, 500, Unit.COUNT)
 #: ``profile --top``: hotspots to print.
 PROFILE_TOP_RANGE = Range(1, 200, Unit.COUNT)
 #: ``trend --limit``: the newest runs to follow.
-COMPARE_LIMIT_RANGE = Range(2, 10_000, Unit.COUNT)
+TREND_LIMIT_RANGE = Range(2, 10_000, Unit.COUNT)
 
 #: Kubernetes' millicores: ``"500m"`` is half a core.
 _MILLICORES = re.compile(r"\s*(\d+)\s*m\s*")

@@ -7,6 +7,7 @@ import ipaddress
 import secrets
 
 from redline.errors import ConfigError
+from redline.plan import check_port
 
 __all__ = [
     "AUTO_TOKEN",
@@ -24,8 +25,6 @@ AUTO_TOKEN = "auto"
 MIN_TOKEN_CHARS = 16
 #: Bytes of randomness in a generated token (``secrets.token_urlsafe``).
 GENERATED_TOKEN_BYTES = 24
-#: Ports a dashboard may ask for; 0 (the default) means a free one.
-MIN_PORT, MAX_PORT = 1, 65535
 
 
 def is_loopback(host: str) -> bool:
@@ -67,13 +66,11 @@ class DashboardConfig:
     def validate(self) -> list[ConfigError]:
         """Every problem with these settings (the token itself is never repeated)."""
         problems = []
-        if self.port != 0 and not MIN_PORT <= self.port <= MAX_PORT:
-            problems.append(
-                ConfigError(
-                    f"--dashboard-port: must be {MIN_PORT}..{MAX_PORT}, got {self.port!r}",
-                    hint="leave it out to use a free port",
-                )
-            )
+        if self.port != 0:  # 0: a free one
+            try:
+                check_port(self.port, field="--dashboard-port")
+            except ConfigError as exc:
+                problems.append(ConfigError(exc.message, hint="leave it out to use a free port"))
         if not self.loopback and not _is_address(self.host):
             problems.append(
                 ConfigError(
