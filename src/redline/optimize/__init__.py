@@ -10,6 +10,12 @@
 - Kernel parameters (``redline system tune``): :func:`kernel_changes` from the
   audit's advice, :func:`apply_kernel` and :func:`undo_kernel` through a
   journal, refused where not permitted (:func:`check_permitted`).
+- :class:`SqliteJournal`: the journal ``redline changes`` and ``redline rollback``
+  read, beside the run history (:func:`default_journal_path`).
+- Appliers: :class:`FileEditApplier` (:func:`file_edit_change`),
+  :class:`TestDataApplier` (:func:`tagged_rows_change`), :class:`KernelApplier`;
+  :func:`appliers` gives one per kind.
+- :func:`rollback`: undo journaled changes newest first, idempotently, past failures.
 """
 
 from redline.optimize._applier import (
@@ -20,8 +26,10 @@ from redline.optimize._applier import (
     undo_entry,
 )
 from redline.optimize._change import Change, ChangeKind
+from redline.optimize._file_edit import FileEditApplier, file_edit_change
 from redline.optimize._journal import Journal, JournalEntry, JournalStatus, JsonLinesJournal
 from redline.optimize._kernel import (
+    KernelApplier,
     KernelOutcome,
     apply_kernel,
     check_permitted,
@@ -29,23 +37,39 @@ from redline.optimize._kernel import (
     kernel_changes,
     undo_kernel,
 )
+from redline.optimize._registry import appliers
+from redline.optimize._rollback import SupportsEntries, pending, rollback
+from redline.optimize._sqlite_journal import SqliteJournal, default_journal_path, import_jsonl
+from redline.optimize._test_data import TestDataApplier, tagged_rows_change
 
 __all__ = [
     "Applier",
     "Change",
     "ChangeError",
-    "ChangeOutcome",
     "ChangeKind",
+    "ChangeOutcome",
+    "FileEditApplier",
     "Journal",
     "JournalEntry",
     "JournalStatus",
     "JsonLinesJournal",
+    "KernelApplier",
     "KernelOutcome",
+    "SqliteJournal",
+    "SupportsEntries",
+    "TestDataApplier",
+    "appliers",
     "apply_change",
     "apply_kernel",
     "check_permitted",
+    "default_journal_path",
+    "file_edit_change",
+    "import_jsonl",
     "kernel_change",
     "kernel_changes",
+    "pending",
+    "rollback",
+    "tagged_rows_change",
     "undo_entry",
     "undo_kernel",
 ]

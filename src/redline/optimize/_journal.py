@@ -67,6 +67,8 @@ class JournalEntry:
     detail: str
     #: UTC time of the intent, ISO 8601.
     at: str
+    #: The run that made the change ("" when it was made outside a run).
+    run_id: str = ""
 
 
 class Journal(Protocol):

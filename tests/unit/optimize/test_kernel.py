@@ -106,12 +106,32 @@ def test_a_refused_write_is_reported_and_the_rest_still_applied(tmp_path: Path) 
         JournalStatus.FAILED,
         JournalStatus.APPLIED,
     ]
-    # The failed entry is visited by the undo too (it may hold part of the change); its
-    # write is refused again, so it stays to be undone, and the others are still undone.
+    # The failed entry is visited by the undo too (it may hold part of the change); here
+    # the value is still the one before, so its undo has nothing to write.
+    undone = undo_kernel(system, journal)
+    assert [(o.ok, o.detail) for o in undone] == [
+        (True, "always"),
+        (True, "already 50000 60000"),
+        (True, "128"),
+    ]
+    assert journal.to_undo() == []
+    assert system.read(SOMAXCONN) == "128\n"
+
+
+def test_a_refused_undo_is_reported_kept_to_undo_and_the_rest_still_undone(
+    tmp_path: Path,
+) -> None:
+    system, journal = untuned(), JsonLinesJournal(tmp_path / "kernel.jsonl")
+    apply_kernel(settings_of(system), system, journal)
+    system.refuse = frozenset({PORTS})
     undone = undo_kernel(system, journal)
     assert [o.ok for o in undone] == [True, False, True]
+    assert undone[1].detail == f"write {PORTS}: Invalid argument"
     assert [e.status for e in journal.to_undo()] == [JournalStatus.UNDO_FAILED]
-    assert system.read(SOMAXCONN) == "128\n"
+    assert system.read(SOMAXCONN) == "128\n" and system.read(THP) == "always\n"
+    system.refuse = frozenset()
+    assert [o.ok for o in undo_kernel(system, journal)] == [True]  # tried again next time
+    assert system.read(PORTS) == "50000 60000\n"
 
 
 def test_a_value_already_set_is_skipped_without_a_journal_entry(tmp_path: Path) -> None:
