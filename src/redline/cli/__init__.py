@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from redline.cli._cache import cache_app
 from redline.cli._capacity import capacity
+from redline.cli._changes import add_changes_commands
 from redline.cli._compare import add_compare_commands
 from redline.cli._db import db_app
 from redline.cli._diagnose import diagnose
@@ -47,6 +48,7 @@ app.add_typer(system_app)
 app.add_typer(http_app)
 add_history_commands(app)
 add_compare_commands(app)
+add_changes_commands(app)
 app.command()(capacity)
 app.command()(diagnose)
 app.command()(report)

@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from redline.cli._changes import open_journal
 from redline.cli._exit import ExitCode
-from redline.cli._history import PIPE_WIDTH, DbOption, db_path, run_document
+from redline.cli._history import PIPE_WIDTH, DbOption, run_document
 from redline.diagnose import Diagnosis, RunPeaks, SystemAudit, audit_system
 from redline.errors import ConfigError
 from redline.optimize import (
-    JsonLinesJournal,
     KernelOutcome,
     apply_kernel,
     check_permitted,
@@ -35,8 +35,6 @@ system_app = typer.Typer(
     no_args_is_help=True,
 )
 
-#: The journal of kernel changes, beside the run history database.
-JOURNAL_NAME = "kernel-changes.jsonl"
 
 PidOption = Annotated[
     int | None, typer.Option("--server-pid", help="The server's process: its limits and sockets.")
@@ -115,7 +113,7 @@ def tune(
     if apply and undo:
         raise ConfigError("--apply and --undo: choose one")
     source = live_system()
-    journal = JsonLinesJournal(db_path(db).parent / JOURNAL_NAME)
+    journal = open_journal(db)  # the journal of every change, beside the run history
     if undo:
         check_permitted(read_system(source), action="system tune --undo")
         _outcomes(undo_kernel(source, journal), as_json, journal.path, verb="undone")

@@ -14,6 +14,7 @@ import pytest
 
 from redline.cli import _system as system_cli
 from redline.cli import main
+from redline.optimize import JournalStatus, SqliteJournal
 from redline.probes import FakeSystem
 from tests.unit.diagnose.test_system_rules import run_document
 from tests.unit.probes.system_machines import SERVER_PID, machine
@@ -79,11 +80,9 @@ def test_tune_apply_then_undo_restores_the_value(monkeypatch, capsys, tmp_path: 
     assert code == 0, out
     assert "applied: net.core.somaxconn: 128 -> 4096: 4096 (was 128)" in out
     assert system.read(SOMAXCONN) == "4096\n"
-    journal = tmp_path / "h" / "kernel-changes.jsonl"
-    assert [json.loads(line)["event"] for line in journal.read_text().splitlines()] == [
-        "intent",
-        "applied",
-    ]
+    (entry,) = SqliteJournal(tmp_path / "h" / "journal.db").entries()
+    assert entry.status is JournalStatus.APPLIED
+    assert entry.state == {"path": SOMAXCONN, "before": "128", "after": "4096"}
     code, out, _ = redline([*args, "--undo"], system, monkeypatch, capsys)
     assert code == 0 and "undone: net.core.somaxconn: 128 -> 4096: 128" in out
     assert system.read(SOMAXCONN) == "128\n"
