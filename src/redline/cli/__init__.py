@@ -24,10 +24,12 @@ from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
 from redline.cli._http import http_app
 from redline.cli._import import import_app
+from redline.cli._optimize import optimize_app
 from redline.cli._profile import profile
 from redline.cli._report import report
 from redline.cli._run import run
 from redline.cli._system import system_app
+from redline.cli._verify import verify
 from redline.errors import ConfigError, RedlineError, ReportError, ScopeError
 from redline.report._results_json import redline_version
 
@@ -46,12 +48,14 @@ app.add_typer(db_app)
 app.add_typer(cache_app)
 app.add_typer(system_app)
 app.add_typer(http_app)
+app.add_typer(optimize_app)
 add_history_commands(app)
 add_compare_commands(app)
 add_changes_commands(app)
 app.command()(capacity)
 app.command()(diagnose)
 app.command()(report)
+app.command()(verify)
 app.command(
     context_settings={"allow_interspersed_args": False},
 )(profile)

@@ -16,6 +16,11 @@
   :class:`TestDataApplier` (:func:`tagged_rows_change`), :class:`KernelApplier`;
   :func:`appliers` gives one per kind.
 - :func:`rollback`: undo journaled changes newest first, idempotently, past failures.
+- ``redline optimize db``: :func:`try_change` applies an advised index
+  (:func:`index_candidates`), times its statements before and after, and keeps
+  or undoes it by :func:`judge`'s rule (:class:`ChangeTrial`, :class:`Decision`).
+- ``redline verify``: the checks (:class:`Check`), and the :class:`PidRegistry`
+  of processes redline started.
 """
 
 from redline.optimize._applier import (
@@ -37,10 +42,20 @@ from redline.optimize._kernel import (
     kernel_changes,
     undo_kernel,
 )
+from redline.optimize._optimize_db import (
+    ChangeTrial,
+    Decision,
+    IndexCandidate,
+    index_candidates,
+    judge,
+    try_change,
+)
+from redline.optimize._pids import PidRegistry, pid_registry_path
 from redline.optimize._registry import appliers
 from redline.optimize._rollback import SupportsEntries, pending, rollback
 from redline.optimize._sqlite_journal import SqliteJournal, default_journal_path, import_jsonl
 from redline.optimize._test_data import TestDataApplier, tagged_rows_change
+from redline.optimize._verify import Check, CheckStatus
 
 __all__ = [
     "Applier",
@@ -48,13 +63,19 @@ __all__ = [
     "ChangeError",
     "ChangeKind",
     "ChangeOutcome",
+    "ChangeTrial",
+    "Check",
+    "CheckStatus",
+    "Decision",
     "FileEditApplier",
+    "IndexCandidate",
     "Journal",
     "JournalEntry",
     "JournalStatus",
     "JsonLinesJournal",
     "KernelApplier",
     "KernelOutcome",
+    "PidRegistry",
     "SqliteJournal",
     "SupportsEntries",
     "TestDataApplier",
@@ -65,11 +86,15 @@ __all__ = [
     "default_journal_path",
     "file_edit_change",
     "import_jsonl",
+    "index_candidates",
+    "judge",
     "kernel_change",
     "kernel_changes",
     "pending",
+    "pid_registry_path",
     "rollback",
     "tagged_rows_change",
+    "try_change",
     "undo_entry",
     "undo_kernel",
 ]
