@@ -151,11 +151,13 @@ def parse_setting_statement(sql: str, scheme: str) -> SettingStatement:
     Raises:
         ChangeError: not that form for this database.
     """
-    pattern, form = (
-        (_ALTER_SYSTEM, "ALTER SYSTEM SET name = value")
-        if scheme == "postgresql"
-        else (_SET_GLOBAL, "SET GLOBAL name = value")
-    )
+    forms = {
+        "postgresql": (_ALTER_SYSTEM, "ALTER SYSTEM SET name = value"),
+        "mysql": (_SET_GLOBAL, "SET GLOBAL name = value"),
+    }
+    if scheme not in forms:
+        raise ChangeError(f"{scheme} has no server settings redline changes")
+    pattern, form = forms[scheme]
     found = pattern.match(sql)
     if found is None:
         raise ChangeError(f"a {scheme} setting change must be {form}, got {sql[:80]!r}")
@@ -182,7 +184,7 @@ def drop_index_change(dsn: Dsn, name: str, *, table: str, schema: str | None = N
         apply = f"DROP INDEX CONCURRENTLY IF EXISTS {where}{_quote(name, _DOUBLE)}"
     elif dsn.scheme == "mysql":
         where = f"{_quote(schema or dsn.database, _BACKTICK)}.{_quote(table, _BACKTICK)}"
-        apply = f"DROP INDEX {_quote(name, _BACKTICK)} ON {where} ALGORITHM=INPLACE LOCK=NONE"
+        apply = f"DROP INDEX {_quote(name, _BACKTICK)} ON {where}"
     else:
         apply = f"DROP INDEX IF EXISTS {_quote(name, _DOUBLE)}"
     return Change(
