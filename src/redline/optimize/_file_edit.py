@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -36,6 +37,8 @@ __all__ = ["FileEditApplier", "file_edit_change", "sha256_of"]
 
 #: difflib's marker for a last line without a newline (as ``diff`` and ``git`` write it).
 NO_NEWLINE = "\\ No newline at end of file"
+#: One line: up to and including its newline, or the last one without.
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 #: How a backup's time is written in its name (UTC).
 BACKUP_STAMP = "%Y%m%dT%H%M%S.%fZ"
 
@@ -136,7 +139,7 @@ class FileEditApplier:
 
 def _diff(before: str, after: str, name: str) -> str:
     """A unified diff with the whole file as context, marking a last line without newline."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = _lines(before), _lines(after)
     lines = difflib.unified_diff(old, new, name, name, n=max(len(old), len(new)))
     return "".join(line if line.endswith("\n") else f"{line}\n{NO_NEWLINE}\n" for line in lines)
 
@@ -149,7 +152,7 @@ def _sides(change: Change) -> tuple[bytes, bytes]:
     """
     if change.kind is not ChangeKind.FILE_EDIT:
         raise ChangeError(f"not a file edit: {change.kind.value}")
-    lines = change.apply.splitlines(keepends=True)
+    lines = _lines(change.apply)
     if not lines:  # before == after: difflib writes nothing
         raise ChangeError(f"{change.target}: the edit changes nothing")
     if len(lines) < 3 or not lines[0].startswith("--- ") or not lines[2].startswith("@@"):
@@ -169,6 +172,12 @@ def _sides(change: Change) -> tuple[bytes, bytes]:
             sides[key].append(line[1:])
         previous = marker
     return "".join(sides["-"]).encode(), "".join(sides["+"]).encode()
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` cut after each ``\\n`` only: ``str.splitlines`` would also cut at ``\\r``,
+    form feeds and U+2028, and a file's bytes must come back exactly."""
+    return _LINE.findall(text)
 
 
 def _read(path: Path) -> bytes:

@@ -174,3 +174,19 @@ def test_through_the_journal_apply_then_undo(conf: Path, tmp_path: Path) -> None
     (entry,) = journal.to_undo()
     assert undo_entry(entry, journal, appliers).ok and conf.read_text() == BEFORE
     assert journal.to_undo() == []
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["a\r\nb\r\n", "form\x0cfeed\n", "sep\u2028arator\nx", "tab\tand caf\u00e9\n", "\n\n\n"],
+)
+def test_only_newlines_cut_lines_so_the_bytes_come_back_exactly(tmp_path, before) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(before.encode())
+    applier = FileEditApplier(now=at)
+    change = file_edit_change(path, before, before + "added\n", summary="s")
+    state = applier.prepare(change)
+    applier.apply(change, state)
+    assert path.read_bytes() == (before + "added\n").encode()
+    applier.undo(change, state)
+    assert path.read_bytes() == before.encode()
