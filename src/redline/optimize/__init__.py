@@ -12,7 +12,8 @@
   journal, refused where not permitted (:func:`check_permitted`).
 - :class:`SqliteJournal`: the journal ``redline changes`` and ``redline rollback``
   read, beside the run history (:func:`default_journal_path`).
-- Appliers: :class:`FileEditApplier` (:func:`file_edit_change`),
+- Appliers: :class:`DatabaseApplier` (indexes and settings; :func:`drop_index_change`,
+  :func:`setting_change`), :class:`FileEditApplier` (:func:`file_edit_change`),
   :class:`TestDataApplier` (:func:`tagged_rows_change`), :class:`KernelApplier`;
   :func:`appliers` gives one per kind.
 - :func:`rollback`: undo journaled changes newest first, idempotently, past failures.
@@ -31,6 +32,7 @@ from redline.optimize._applier import (
     undo_entry,
 )
 from redline.optimize._change import Change, ChangeKind
+from redline.optimize._db_changes import DatabaseApplier, drop_index_change, setting_change
 from redline.optimize._file_edit import FileEditApplier, file_edit_change
 from redline.optimize._journal import Journal, JournalEntry, JournalStatus, JsonLinesJournal
 from redline.optimize._kernel import (
@@ -66,6 +68,7 @@ __all__ = [
     "ChangeTrial",
     "Check",
     "CheckStatus",
+    "DatabaseApplier",
     "Decision",
     "FileEditApplier",
     "IndexCandidate",
@@ -84,6 +87,7 @@ __all__ = [
     "apply_kernel",
     "check_permitted",
     "default_journal_path",
+    "drop_index_change",
     "file_edit_change",
     "import_jsonl",
     "index_candidates",
@@ -93,6 +97,7 @@ __all__ = [
     "pending",
     "pid_registry_path",
     "rollback",
+    "setting_change",
     "tagged_rows_change",
     "try_change",
     "undo_entry",
