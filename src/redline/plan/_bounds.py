@@ -182,29 +182,41 @@ def _quantity_in(
 ) -> Callable[[object], float]:
     """A validator: ``raw`` is a number, or text ``from_text`` reads, within ``allowed``.
 
-    ``unreadable`` ends the message when it is neither (``"is not a rate; ..."``).
+    ``unreadable`` ends the message when it is neither (``"is not a rate; ..."``); every
+    message ends with the range, so even unreadable input learns what is allowed.
     """
 
     def validate(raw: object) -> float:
-        value = from_text(raw) if isinstance(raw, str) else _number(raw)
+        try:
+            value = from_text(raw) if isinstance(raw, str) else _number(raw)
+        except Problem as problem:
+            raise Problem(f"{problem.detail}; allowed {allowed}", hint=problem.hint) from None
         if value is None:
-            raise Problem(f"{short(raw)} {unreadable}")
+            raise Problem(f"{short(raw)} {unreadable}; allowed {allowed}")
         allowed.check(raw, value)
         return float(value)
 
     return validate
 
 
-def _signed_seconds(text: str) -> float:
-    """``"30s"`` -> 30.0, and ``"-5s"`` -> -5.0: a negative duration is out of range,
-    not unreadable. Raises :class:`Problem` for text that is no duration."""
-    stripped = text.strip()
-    if stripped.startswith("-"):
-        try:
-            return -seconds_from_text(stripped[1:])
-        except Problem:
-            pass  # not a duration after all: say so about the whole text
-    return seconds_from_text(text)
+def _signed(from_text: Callable[[str], float]) -> Callable[[str], float]:
+    """``from_text`` that also reads a minus sign: ``"-5s"`` -> -5.0, so a negative
+    duration or rate is out of range, not unreadable."""
+
+    def read(text: str) -> float:
+        stripped = text.strip()
+        if stripped.startswith("-"):
+            try:
+                return -from_text(stripped[1:])
+            except Problem:
+                pass  # not a value after all: say so about the whole text
+        return from_text(text)
+
+    return read
+
+
+_signed_seconds = _signed(seconds_from_text)
+_signed_per_second = _signed(per_second_from_text)
 
 
 def seconds_in(allowed: Range) -> Callable[[object], float]:
@@ -217,7 +229,7 @@ def seconds_in(allowed: Range) -> Callable[[object], float]:
 def per_second_in(allowed: Range) -> Callable[[object], float]:
     """A validator: ``raw`` is a rate (``"5000/s"`` or a number per second) within ``allowed``."""
     return _quantity_in(
-        allowed, per_second_from_text, "is not a rate; write e.g. '5000/s' or a number per second"
+        allowed, _signed_per_second, "is not a rate; write e.g. '5000/s' or a number per second"
     )
 
 

@@ -111,9 +111,9 @@ def parse_dsn(text: str, *, field: str = "DSN", schemes: tuple[str, ...] | None 
 def _sqlite(text: str, field: str) -> Dsn:
     path = text.split("://", 1)[1]
     if not path.startswith("/") or len(path) < 2:
-        # Redacted: "sqlite://user:secret@host/x" is a mistake that may hold a password.
-        shown = redact_passwords(text)
-        raise ConfigError(f"{field}: {shown!r} names no file; expected {FORMS['sqlite']}")
+        # Not quoted when it may hold a password: "sqlite://user:secret@host/x" is a mistake.
+        shown = "it" if "@" in path or ":" in path else repr(text)
+        raise ConfigError(f"{field}: {shown} names no file; expected {FORMS['sqlite']}")
     return Dsn("sqlite", path=path)
 
 

@@ -200,8 +200,11 @@ def check_cpu(raw: object, *, field: str = "cpu") -> float:
 
     def cores_in(value: object) -> float:
         cores = _cores(value)
-        if isinstance(cores, str):
-            raise Problem(f"{short(value)} is not a number of cores; write e.g. 2, 0.5 or '500m'")
+        if isinstance(cores, str | bool) or not isinstance(cores, int | float):
+            raise Problem(
+                f"{short(value)} is not a number of cores; write e.g. 2, 0.5 or '500m'; "
+                f"allowed {CPU_CORES_RANGE}"
+            )
         try:
             return number_in(CPU_CORES_RANGE)(cores)
         except Problem:

@@ -180,7 +180,8 @@ def test_a_bad_rate_is_the_only_problem_reported() -> None:
         plan_from_mapping(data)
     assert str(caught.value) == (
         "executor.rate: 'lots' is not a rate; "
-        "expected a number per second or per unit, e.g. '5000/s', '300/m', '10/1s', '2.5'"
+        "expected a number per second or per unit, e.g. '5000/s', '300/m', '10/1s', '2.5'; "
+        "allowed 0.1/s..100000/s"
     )
 
 

@@ -211,7 +211,7 @@ def test_refuses_just_outside_with_one_line(case: Case) -> None:
             {"dist": "constant", "value": "soon"},
             "think_time.value: 'soon' is not a duration; "
             "expected seconds or a number with a unit (d, h, m, s, ms, us), "
-            "e.g. '30s', '1m30s', '500ms'",
+            "e.g. '30s', '1m30s', '500ms'; allowed 0s..1m",
         ),
     ],
 )
