@@ -16,8 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from redline.optimize import Change, JournalStatus, JsonLinesJournal
-from redline.optimize._db_changes import DatabaseApplier
+from redline.optimize import Change, JournalStatus, SqliteJournal, appliers
 from redline.plan import parse_dsn
 
 
@@ -32,8 +31,8 @@ def pause(point: str, wanted: str, reached: Path) -> None:
 def main() -> None:
     journal_path, point, reached, change_json = sys.argv[1:]
     change = Change.from_dict(json.loads(change_json))
-    applier = DatabaseApplier([parse_dsn(os.environ["REDLINE_TEST_DSN"])])
-    journal = JsonLinesJournal(Path(journal_path))
+    applier = appliers(dsns=[parse_dsn(os.environ["REDLINE_TEST_DSN"])])[change.kind]
+    journal = SqliteJournal(Path(journal_path))
     state = applier.prepare(change)
     entry = journal.intent(change, state)
     pause(point, "intent", Path(reached))

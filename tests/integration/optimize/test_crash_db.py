@@ -3,11 +3,12 @@
 A subprocess (crash_apply.py) applies one Change through the journal and waits
 at a barrier, either between the journal's intent and the apply, or between
 the apply and the result; the test kills it with SIGKILL there, then undoes
-every journal entry not yet undone (newest first, as ``redline rollback``
-does) and compares the database with a snapshot taken before: PostgreSQL's
-indexes and definitions (``pg_indexes``), no INVALID index, the setting's
-value, source and ``postgresql.auto.conf`` entries; MariaDB's
-``SHOW CREATE TABLE``; SQLite's ``sqlite_master``. A second rollback finds
+every journal entry not yet undone with :func:`redline.optimize.rollback`
+(the SQLite journal, ``appliers(dsns=...)``, as ``redline rollback`` does)
+and compares the database with a snapshot taken before: PostgreSQL's indexes
+and definitions (``pg_indexes``), no INVALID index, the setting's value,
+source and ``postgresql.auto.conf`` entries; MariaDB's ``SHOW CREATE TABLE``
+and the global variable; SQLite's ``sqlite_master``. A second rollback finds
 nothing to do.
 """
 
@@ -28,8 +29,15 @@ import psycopg
 import pymysql
 import pytest
 
-from redline.optimize import Change, ChangeKind, JsonLinesJournal, undo_entry
-from redline.optimize._db_changes import DatabaseApplier, drop_index_change, setting_change
+from redline.optimize import (
+    Change,
+    ChangeKind,
+    SqliteJournal,
+    appliers,
+    drop_index_change,
+    rollback,
+    setting_change,
+)
 from redline.plan import parse_dsn
 
 SCRIPT = Path(__file__).with_name("crash_apply.py")
@@ -45,7 +53,7 @@ def crash_then_rollback(dsn_text: str, change: Change, point: str, tmp: Path,
                         snapshot: Snapshot) -> None:  # fmt: skip
     dsn = parse_dsn(dsn_text)
     before = snapshot()
-    journal_path, reached = tmp / "journal.jsonl", tmp / "reached"
+    journal_path, reached = tmp / "journal.db", tmp / "reached"
     proc = subprocess.Popen(
         [sys.executable, str(SCRIPT), str(journal_path), point, str(reached),
          json.dumps(change.to_dict())],
@@ -67,15 +75,15 @@ def crash_then_rollback(dsn_text: str, change: Change, point: str, tmp: Path,
     else:
         assert changed == before
 
-    journal = JsonLinesJournal(journal_path)
-    appliers = {k: DatabaseApplier([dsn]) for k in (ChangeKind.INDEX, ChangeKind.SETTING)}
+    journal = SqliteJournal(journal_path)
+    table = appliers(dsns=[dsn])
     pending = journal.to_undo()
     assert [e.status.value for e in pending] == ["intent"]  # no result was journaled
-    outcomes = [undo_entry(entry, journal, appliers) for entry in pending]
-    assert all(o.ok for o in outcomes), [o.detail for o in outcomes]
+    outcomes = rollback(journal, table)
+    assert [o.ok for o in outcomes] == [True], [o.detail for o in outcomes]
     assert snapshot() == before
-    assert journal.to_undo() == []  # rollback twice: nothing left to do
-    again = appliers[change.kind].undo(change, pending[0].state)
+    assert rollback(journal, table) == []  # rollback twice: nothing left to do
+    again = table[change.kind].undo(change, pending[0].state)
     assert "nothing to undo" in again and snapshot() == before
 
 
