@@ -152,6 +152,8 @@ def check_test_data(entries: Sequence[JournalEntry]) -> Check:
     """Every test-data entry of the journal is undone."""
     data = [e for e in entries if e.change.kind is ChangeKind.TEST_DATA]
     left = [e for e in data if e.status is not JournalStatus.UNDONE]
+    if not data:
+        return _check("test data", True, "none journaled")
     if not left:
         return _check("test data", True, f"{len(data)} test-data change(s), all undone")
     shown = ", ".join(f"{e.id} ({e.status.value})" for e in left)

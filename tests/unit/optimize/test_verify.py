@@ -108,3 +108,9 @@ def test_applied_and_undone_entries_pass_the_journal() -> None:
                entry(ChangeKind.INDEX, JournalStatus.UNDONE, "e2")]  # fmt: skip
     assert check_journal(entries).figure == "2 entries, none half-applied"
     assert check_journal([]).passed
+
+
+def test_no_test_data_journaled_passes() -> None:
+    assert check_test_data([entry(ChangeKind.INDEX, JournalStatus.APPLIED)]).figure == (
+        "none journaled"
+    )
