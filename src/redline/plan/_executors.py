@@ -186,7 +186,9 @@ def _interpolate(start: float, stages: Sequence[tuple[float, float, Ramp]], t_s:
 
 
 def _check_stages(start: float, stages: Sequence[tuple[float, float, Ramp]]) -> None:
-    total_s = sum(duration_s for duration_s, _, _ in stages)
+    # To the microsecond, as durations are written: float sums of derived stages
+    # (1ms + 23h59m59.998s + 1ms) must not land a hair past 24h.
+    total_s = round(math.fsum(duration_s for duration_s, _, _ in stages), 6)
     if total_s not in STAGES_TOTAL_S_RANGE:
         raise Problem(
             f"total duration {format_duration(total_s)!r} is out of range; "

@@ -58,6 +58,7 @@ _FLAG_FOR_PATH = {
     "test.steps": "--steps",
     "test.spike_factor": "--spike-factor",
     "test.repeat": "--repeat",
+    "test.ramp_up": "--ramp-up",
     "test.body_size": "--body-size",
     "test.rows": "--rows",
 }

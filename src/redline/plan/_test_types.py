@@ -26,7 +26,7 @@ import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Self
+from typing import Annotated, Self, TypeVar
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -37,6 +37,7 @@ from redline.plan._bounds import (
     DURATION_S_RANGE,
     ERROR_LIMIT_RANGE,
     JUDGE_WINDOW_S_RANGE,
+    RAMP_S_RANGE,
     RATE_PER_S_RANGE,
     SPIKE_FACTOR_RANGE,
     TEST_STEPS_RANGE,
@@ -49,6 +50,7 @@ from redline.plan._bounds import (
 )
 from redline.plan._problem import Problem, short
 from redline.plan._section import Section
+from redline.plan._units import format_duration
 
 __all__ = [
     "SHAPES",
@@ -200,8 +202,10 @@ def _target(raw: object) -> int | str:
 
 Target = Annotated[int | str, BeforeValidator(_target)]
 
+_T = TypeVar("_T")
 
-def _optional(validate: Callable[[object], int]) -> Callable[[object], int | None]:
+
+def _optional(validate: Callable[[object], _T]) -> Callable[[object], _T | None]:
     return lambda raw: None if raw is None else validate(raw)
 
 
@@ -249,6 +253,12 @@ class TestConfig(Section):
         default=DEFAULT_JUDGE_WINDOW_S, validation_alias="window", serialization_alias="window"
     )
 
+    #: load, volume and soak: how long the ramp to the target takes (and, for load and
+    #: volume, the ramp down); None: a share of ``duration`` (10 %, soak 5 %), at most 1 h.
+    ramp_up_s: Annotated[float | None, BeforeValidator(_optional(seconds_in(RAMP_S_RANGE)))] = (
+        Field(default=None, validation_alias="ramp_up", serialization_alias="ramp_up")
+    )
+
     #: volume: the size of the generated body of every POST, PUT and PATCH without one.
     body_size: Annotated[int | None, BeforeValidator(_optional(bytes_in(BODY_SIZE_RANGE)))] = None
 
@@ -263,6 +273,7 @@ class TestConfig(Section):
                 raise Problem(
                     f"{value!r} applies only to a volume test, not {self.type}", at=(key,)
                 )
+        self._check_ramp_up()
         shape = self.shape()
         peak = max([shape.start_level] + [level for _, level in shape.stages])
         limit = RATE_PER_S_RANGE.high if self.is_rate else VUS_RANGE.high
@@ -273,6 +284,24 @@ class TestConfig(Section):
                 at=("target",),
             )
         return self
+
+    def _check_ramp_up(self) -> None:
+        if self.ramp_up_s is None:
+            return
+        shown = repr(format_duration(self.ramp_up_s))
+        ramps = RAMPS_OF_TYPE.get(self.type)
+        if ramps is None:
+            raise Problem(
+                f"{shown} applies only to load, volume and soak tests, not {self.type}",
+                at=("ramp_up",),
+            )
+        if ramps * self.ramp_up_s >= self.duration_s:
+            share = "half the duration" if ramps == 2 else "the duration"
+            raise Problem(
+                f"{shown} leaves no steady load in a {format_duration(self.duration_s)} "
+                f"{self.type} test; allowed less than {share}",
+                at=("ramp_up",),
+            )
 
     @property
     def is_rate(self) -> bool:
@@ -339,9 +368,16 @@ def _whole(config: TestConfig, level: float) -> float:
     return level if config.is_rate else float(max(1, math.ceil(level)))
 
 
+def _ramp_up_s(config: TestConfig, fraction: float, most_s: float) -> float:
+    """The ramp-up as given, or ``fraction`` of the duration, at most ``most_s``."""
+    if config.ramp_up_s is not None:
+        return config.ramp_up_s
+    return min(most_s, config.duration_s * fraction)
+
+
 def _load_shape(config: TestConfig) -> Shape:
     total = config.duration_s
-    ramp_s = total * LOAD_RAMP_FRACTION
+    ramp_s = _ramp_up_s(config, LOAD_RAMP_FRACTION, RAMP_S_RANGE.high)
     b = _Builder()
     b.ramp("ramp-up", PhaseKind.RAMP_UP, ramp_s, config.level)
     b.hold("steady", PhaseKind.HOLD, total - 2 * ramp_s)
@@ -350,7 +386,7 @@ def _load_shape(config: TestConfig) -> Shape:
 
 
 def _soak_shape(config: TestConfig) -> Shape:
-    ramp_s = min(SOAK_RAMP_MAX_S, config.duration_s * SOAK_RAMP_FRACTION)
+    ramp_s = _ramp_up_s(config, SOAK_RAMP_FRACTION, SOAK_RAMP_MAX_S)
     b = _Builder()
     b.ramp("ramp-up", PhaseKind.RAMP_UP, ramp_s, config.level)
     b.hold("soak", PhaseKind.HOLD, config.duration_s - ramp_s)
@@ -421,6 +457,10 @@ def _baseline_shape(config: TestConfig) -> Shape:
 
 
 #: Each test type's shape.
+#: The test types with a ramp-up given by ``ramp_up``, and how many ramps of that length
+#: they have (load and volume ramp down as long as they ramp up).
+RAMPS_OF_TYPE = {TestType.LOAD: 2, TestType.VOLUME: 2, TestType.SOAK: 1}
+
 SHAPES: dict[TestType, Callable[[TestConfig], Shape]] = {
     TestType.LOAD: _load_shape,
     TestType.VOLUME: _load_shape,

@@ -350,3 +350,67 @@ def test_other_database_hosts_need_listing() -> None:
     check_dsn_scope(dsn, ["DB.staging.internal."], field="--db")
     with pytest.raises(ScopeError, match="--allow-host"):
         check_dsn_scope(dsn, ["staging.internal"], field="DSN")
+
+
+# A test type's ramp-up: ``[test] ramp_up`` (``--ramp-up``), 0s..1h.
+
+
+def typed_plan(**test: Any) -> dict[str, Any]:
+    return {"requests": [{"name": "a", "url": "http://127.0.0.1:1/"}], "test": test}
+
+
+@pytest.mark.parametrize(
+    ("ramp_up", "ramp_s"),
+    [("0s", 0.0), ("1ms", 0.001), ("59m59.999s", 3599.999), ("1h", 3600.0), (3600, 3600.0)],
+)
+@pytest.mark.parametrize("test_type", ["load", "volume", "soak"])
+def test_a_ramp_up_at_and_inside_its_limits(test_type: str, ramp_up: Any, ramp_s: float) -> None:
+    plan = plan_from_mapping(typed_plan(type=test_type, target=10, duration="24h", ramp_up=ramp_up))
+    assert ramp_up_s(plan) == pytest.approx(ramp_s)
+    assert plan.planned_duration_s() == pytest.approx(86_400)
+
+
+def ramp_up_s(plan: Any) -> float:
+    """How long the plan's ramp-up phase lasts (0 when it has none)."""
+    ramps = [p for p in plan.phases() if p.name == "ramp-up"]
+    return sum(p.end_s - p.start_s for p in ramps)
+
+
+@pytest.mark.parametrize(("ramp_up", "shown"), [("-1ms", "'-1ms'"), ("1h0.001s", "'1h0.001s'"),
+                                                (-1, "-1"), (3601, "3601")])  # fmt: skip
+def test_a_ramp_up_just_outside_is_refused(ramp_up: Any, shown: str) -> None:
+    with pytest.raises(
+        ConfigError, match=rf"^test\.ramp_up: {re.escape(shown)} is out of range; allowed 0s\.\.1h$"
+    ):
+        plan_from_mapping(typed_plan(type="load", target=10, duration="24h", ramp_up=ramp_up))
+
+
+def test_a_derived_ramp_up_is_at_most_an_hour() -> None:
+    plan = plan_from_mapping(typed_plan(type="load", target=10, duration="24h"))
+    assert ramp_up_s(plan) == 3600.0
+    short = plan_from_mapping(typed_plan(type="load", target=10, duration="10m"))
+    assert short.phases()[0].end_s == 60.0  # 10 % of the duration, as before
+
+
+@pytest.mark.parametrize(
+    ("test_type", "duration", "ramp_up", "message"),
+    [
+        ("load", "10m", "5m", "'5m' leaves no steady load in a 10m load test; "
+         "allowed less than half the duration"),
+        ("soak", "10m", "10m", "'10m' leaves no steady load in a 10m soak test; "
+         "allowed less than the duration"),
+        ("stress", "10m", "1m", "'1m' applies only to load, volume and soak tests, not stress"),
+    ],
+)  # fmt: skip
+def test_a_ramp_up_must_fit_its_test(
+    test_type: str, duration: str, ramp_up: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"^test\\.ramp_up: {re.escape(message)}$"):
+        plan_from_mapping(typed_plan(type=test_type, target=10, duration=duration, ramp_up=ramp_up))
+
+
+def test_the_ramp_up_flag_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"^--ramp-up: '2h' is out of range; allowed 0s\.\.1h$"):
+        plan_from_flags(
+            "http://127.0.0.1:1/", test={"type": "load", "target": "10", "ramp_up": "2h"}
+        )
