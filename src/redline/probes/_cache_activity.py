@@ -52,8 +52,6 @@ refuses stops the run with a one-line error:
 
 from __future__ import annotations
 
-import importlib
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
@@ -63,15 +61,18 @@ from redline.errors import TargetError
 from redline.plan import Dsn
 from redline.units import one_line
 
+# The adapters (redline.probes._redis, ._memcached) load their drivers: they are
+# imported where a cache is asked for, so ``import redline.cli`` loads neither.
 if TYPE_CHECKING:
     from redis import Redis
+
+    from redline.probes._memcached import MemcachedFigures
+    from redline.probes._redis import RedisFigures
 
 #: A pymemcache client (pymemcache has no type hints).
 MemcacheClient = Any
 
 _Client = TypeVar("_Client")
-#: How redis-py starts a connection error's text.
-_CONNECTING = re.compile(r"^Error -?\d+ connecting to \S+?\.? ")
 
 __all__ = [
     "CACHE_SCHEMES",
@@ -83,11 +84,11 @@ __all__ = [
     "cache_watch",
 ]
 
-#: How long connecting to the cache may take.
-CONNECT_TIMEOUT_S: Final = 3.0
-#: How long one command may take (INFO, SLOWLOG GET) before the cache counts as gone.
+#: How long one command may take (INFO, SLOWLOG GET) before the cache counts as gone: less
+#: than the analysis allows, as one stuck cache holds up every probe's next sample.
 COMMAND_TIMEOUT_S: Final = 3.0
-#: The name redline's connections carry (``CLIENT SETNAME``), to leave them out of the slowlog.
+#: The name redline's connections carry (``CLIENT SETNAME``, the adapter's ``CLIENT_NAME``;
+#: not imported, which would load redis-py), to leave them out of the slowlog.
 CLIENT_NAME: Final = "redline"
 #: The INFO sections a sample reads (Redis 7 takes several at once; older servers all).
 INFO_SECTIONS: Final = ("stats", "memory", "cpu", "clients", "persistence")
@@ -100,36 +101,6 @@ SLOW_COMMAND_WORD_CHARS: Final = 64
 #: Decimals kept of a rate (per second) and of a share (a ratio, CPU in cores).
 RATE_DIGITS: Final = 2
 SHARE_DIGITS: Final = 4
-#: Redis INFO counters read as rates: the sample's name and INFO's field.
-REDIS_COUNTERS: Final = {
-    "hits": "keyspace_hits",
-    "misses": "keyspace_misses",
-    "evicted_keys": "evicted_keys",
-    "expired_keys": "expired_keys",
-    "ops": "total_commands_processed",
-    "forks": "total_forks",
-}
-#: Redis INFO figures sampled as they are: the sample's name and INFO's field.
-REDIS_GAUGES: Final = {
-    "used_memory_bytes": "used_memory",
-    "maxmemory_bytes": "maxmemory",
-    "mem_fragmentation_ratio": "mem_fragmentation_ratio",
-    "blocked_clients": "blocked_clients",
-    "latest_fork_us": "latest_fork_usec",
-    "bgsave_in_progress": "rdb_bgsave_in_progress",
-    "aof_rewrite_in_progress": "aof_rewrite_in_progress",
-}
-#: memcached stats counters read as rates or per-interval counts.
-MEMCACHED_COUNTERS: Final = {
-    "hits": "get_hits",
-    "misses": "get_misses",
-    "evictions": "evictions",
-    "gets": "cmd_get",
-    "sets": "cmd_set",
-    "listen_disabled": "listen_disabled_num",
-    "rejected_connections": "rejected_connections",
-    "conn_yields": "conn_yields",
-}
 
 
 class RedisActivityProbe:
@@ -138,7 +109,7 @@ class RedisActivityProbe:
     def __init__(self, dsn: Dsn, *, connect: Callable[[Dsn], Redis] | None = None) -> None:
         self.dsn = dsn
         self.name = f"cache {dsn}"
-        self._connect = connect or redis_connect
+        self._connect = connect or _connect_redis
         self._client: Redis | None = None
         self._sections: tuple[str, ...] = INFO_SECTIONS
         self._last: dict[str, float] = {}
@@ -148,38 +119,40 @@ class RedisActivityProbe:
         self._client = _for_sampler(self._connect, self.dsn)
         try:
             info = self._info()
-        except _redis_errors() as exc:
+        except OSError as exc:
             if "syntax" not in str(exc).lower():
-                raise OSError(f"INFO failed: {one_line(str(exc), 200)}") from None
+                raise
             self._sections = ()  # a Redis before 7 reads one section at a time: all of them
             info = self._info()
-        self._last = _redis_counters(info)
+        self._last = _redis_counters(info, _redis_figures(info))
 
     def sample(self, elapsed_s: float) -> dict[str, Any] | None:
         """The figures since the last sample."""
         if self._client is None:
             return None
-        try:
-            info = self._info()
-        except _redis_errors() as exc:  # the sampler drops the probe with this note
-            raise OSError(f"Redis stopped answering: {one_line(str(exc), 200)}") from None
-        now = _redis_counters(info)
+        info = self._info()
+        f = _redis_figures(info)
+        now = _redis_counters(info, f)
         per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
         delta = {k: max(0.0, now[k] - self._last.get(k, now[k])) for k in now}
         self._last = now
         delta["ops"] = max(0.0, delta["ops"] - 1)  # the probe's own INFO
-        figures: dict[str, Any] = {
+        return {
             **_lookups(delta["hits"], delta["misses"], per_s),
             "ops_per_s": round(delta["ops"] * per_s, RATE_DIGITS),
             "cpu": round(delta["cpu_s"] * per_s, SHARE_DIGITS),
             "evicted_keys_per_s": round(delta["evicted_keys"] * per_s, RATE_DIGITS),
             "expired_keys_per_s": round(delta["expired_keys"] * per_s, RATE_DIGITS),
             "forks": int(delta["forks"]),
-            "connected_clients": max(0, int(info.get("connected_clients", 1)) - 1),
+            "connected_clients": max(0, f.connected_clients - 1),
+            "used_memory_bytes": f.used_memory_bytes,
+            "maxmemory_bytes": f.maxmemory_bytes,
+            "mem_fragmentation_ratio": f.fragmentation_ratio,
+            "blocked_clients": f.blocked_clients,
+            "latest_fork_us": f.latest_fork_us,
+            "bgsave_in_progress": int(f.rdb_bgsave_in_progress),
+            "aof_rewrite_in_progress": int(f.aof_rewrite_in_progress),
         }
-        for name, field in REDIS_GAUGES.items():
-            figures[name] = _number(info.get(field))
-        return figures
 
     def close(self) -> None:
         """Close the probe's own connection."""
@@ -188,8 +161,13 @@ class RedisActivityProbe:
             self._client = None
 
     def _info(self) -> dict[str, Any]:
+        """INFO's sections; an error is an OSError, which the sampler turns into a note."""
         assert self._client is not None, "prime() connects first"
-        info: dict[str, Any] = self._client.info(*self._sections)
+        try:
+            with _translated(self.dsn, "INFO"):
+                info: dict[str, Any] = self._client.info(*self._sections)
+        except TargetError as exc:
+            raise OSError(exc.message) from None
         return info
 
 
@@ -199,21 +177,23 @@ class MemcachedActivityProbe:
     def __init__(self, dsn: Dsn, *, connect: Callable[[Dsn], MemcacheClient] | None = None) -> None:
         self.dsn = dsn
         self.name = f"cache {dsn}"
-        self._connect = connect or memcached_connect
+        self._connect = connect or _connect_memcached
         self._client: MemcacheClient | None = None
         self._last: dict[str, float] = {}
 
     def prime(self) -> None:
         """Connect and take the counters' first reading."""
         self._client = _for_sampler(self._connect, self.dsn)
-        self._last = _memcached_counters(self._stats())
+        stats = self._stats()
+        self._last = _memcached_counters(stats, _memcached_figures(stats))
 
     def sample(self, elapsed_s: float) -> dict[str, Any] | None:
         """The figures since the last sample."""
         if self._client is None:
             return None
         stats = self._stats()
-        now = _memcached_counters(stats)
+        f = _memcached_figures(stats)
+        now = _memcached_counters(stats, f)
         per_s = 1.0 / elapsed_s if elapsed_s > 0 else 0.0
         delta = {k: max(0.0, now[k] - self._last.get(k, now[k])) for k in now}
         self._last = now
@@ -225,9 +205,9 @@ class MemcachedActivityProbe:
             "listen_disabled": int(delta["listen_disabled"]),
             "rejected_connections": int(delta["rejected_connections"]),
             "conn_yields": int(delta["conn_yields"]),
-            "curr_connections": max(0, int(stats.get("curr_connections", 1)) - 1),
-            "used_memory_bytes": int(stats.get("bytes", 0)),
-            "maxmemory_bytes": int(stats.get("limit_maxbytes", 0)),
+            "curr_connections": max(0, f.curr_connections - 1),
+            "used_memory_bytes": f.bytes,
+            "maxmemory_bytes": f.limit_maxbytes,
         }
 
     def close(self) -> None:
@@ -237,11 +217,14 @@ class MemcachedActivityProbe:
             self._client = None
 
     def _stats(self) -> dict[str, Any]:
+        """``stats``; an error is an OSError, which the sampler turns into a note."""
         assert self._client is not None, "prime() connects first"
+        from redline.probes._memcached import memcached_stats
+
         try:
-            return memcached_stats(self._client)
-        except TargetError as exc:  # the sampler drops the probe with this note
-            raise OSError(f"memcached stopped answering: {exc.message}") from None
+            return memcached_stats(self._client, self.dsn)
+        except TargetError as exc:
+            raise OSError(exc.message) from None
 
 
 class RedisWatch:
@@ -269,7 +252,7 @@ class RedisWatch:
     ) -> None:
         self.dsn = dsn
         self._clock = clock or MonotonicClock()
-        self._connect = connect or redis_connect
+        self._connect = connect or _connect_redis
         self.server: dict[str, Any] = {}
         self.notes: list[str] = []
         self.slowlog: list[dict[str, Any]] = []
@@ -286,17 +269,20 @@ class RedisWatch:
             TargetError: the cache refused the connection or the login.
         """
         with _session(self._connect, self.dsn) as client:
-            self.server = self._settings(client)
+            with _translated(self.dsn, "INFO"):
+                info = client.info()  # every section Redis gives by default: once, before the run
+            self.server = self._settings(client, _redis_figures(info))
             self._last_id = self._newest_id(client)
 
     def start(self, start_ns: int) -> None:
         """Redis's time at the run's start and the newest slowlog entry, to count from."""
         try:
-            with _session(self._connect, self.dsn) as client:
+            with _session(self._connect, self.dsn) as client, _translated(self.dsn, "TIME"):
                 seconds, micros = client.time()
                 ahead_s = (start_ns - self._clock.now_ns()) / NS_PER_S
                 self._start_unix = seconds + micros / 1e6 + ahead_s
-                self._last_id = self._newest_id(client)
+                if self._last_id is not None:  # None: check() found the slowlog refused
+                    self._last_id = self._newest_id(client)
         except TargetError as exc:
             self.notes.append(f"the run's start could not be read from Redis: {exc.message}")
 
@@ -305,13 +291,10 @@ class RedisWatch:
         if self._last_id is None:
             return self.slowlog
         try:
-            with _session(self._connect, self.dsn) as client:
+            with _session(self._connect, self.dsn) as client, _translated(self.dsn, "SLOWLOG GET"):
                 entries = _command(client, "SLOWLOG", "GET", SLOWLOG_READ)
         except TargetError as exc:
             self.notes.append(f"the slowlog could not be read at the end: {exc.message}")
-            return self.slowlog
-        except _redis_errors() as exc:
-            self.notes.append(f"the slowlog could not be read: {one_line(str(exc), 200)}")
             return self.slowlog
         self._keep(entries)
         return self.slowlog
@@ -327,20 +310,15 @@ class RedisWatch:
             "notes": list(self.notes),
         }
 
-    def _settings(self, client: Redis) -> dict[str, Any]:
-        info = client.info()  # every section Redis gives by default: once, before the run
+    def _settings(self, client: Redis, figures: RedisFigures) -> dict[str, Any]:
         settings: dict[str, Any] = {
-            "version": str(info.get("redis_version", "?")),
-            "maxmemory_policy": info.get("maxmemory_policy"),
-            "maxmemory_bytes": _number(info.get("maxmemory")),
+            "version": figures.version,
+            "maxmemory_policy": figures.maxmemory_policy,
+            "maxmemory_bytes": figures.maxmemory_bytes,
         }
-        try:
-            config = client.config_get("slowlog-*")
-        except _redis_errors() as exc:
-            self.notes.append(
-                f"CONFIG GET was refused ({one_line(str(exc), 120)}): "
-                "the slowlog's threshold is not known"
-            )
+        config = self._part("CONFIG GET", lambda: client.config_get("slowlog-*"))
+        if config is None:
+            self.notes[-1] += "; the slowlog's threshold is not known"
             return settings
         threshold = int(config.get("slowlog-log-slower-than") or -1)
         settings["slowlog_slower_than_us"] = threshold
@@ -350,12 +328,16 @@ class RedisWatch:
         return settings
 
     def _newest_id(self, client: Redis) -> int | None:
-        try:
-            newest = _command(client, "SLOWLOG", "GET", 1)
-        except _redis_errors() as exc:
-            self.notes.append(f"SLOWLOG was refused: {one_line(str(exc), 200)}")
+        newest = self._part("SLOWLOG GET", lambda: _command(client, "SLOWLOG", "GET", 1))
+        if newest is None:
             return None
         return int(newest[0][0]) if newest else -1
+
+    def _part(self, what: str, read: Callable[[], Any]) -> Any:
+        """One command whose refusal (NOPERM, renamed away) is a note, not an error."""
+        from redline.probes._redis import RedisPartReader
+
+        return RedisPartReader(self.notes, self.dsn, timeout_s=COMMAND_TIMEOUT_S)(what, read)
 
     def _keep(self, entries: list[Any]) -> None:
         assert self._last_id is not None
@@ -411,7 +393,7 @@ class MemcachedWatch:
 
     def __init__(self, dsn: Dsn, *, connect: Callable[[Dsn], MemcacheClient] | None = None) -> None:
         self.dsn = dsn
-        self._connect = connect or memcached_connect
+        self._connect = connect or _connect_memcached
         self.server: dict[str, Any] = {}
         self.notes: list[str] = []
 
@@ -421,16 +403,19 @@ class MemcachedWatch:
         Raises:
             TargetError: memcached refused the connection.
         """
+        from redline.probes._memcached import memcached_figures, memcached_stats
+
         client = self._connect(self.dsn)
         try:
-            stats = memcached_stats(client)
-            settings = memcached_stats(client, "settings")
+            stats = memcached_stats(client, self.dsn)
+            settings = memcached_stats(client, self.dsn, "settings")
         finally:
             client.close()
+        figures = memcached_figures(stats, settings)
         self.server = {
-            "version": str(stats.get("version", "?")),
-            "maxconns": int(settings.get("maxconns", 0)),
-            "maxmemory_bytes": int(stats.get("limit_maxbytes", 0)),
+            "version": figures.version,
+            "maxconns": figures.max_connections,
+            "maxmemory_bytes": figures.limit_maxbytes,
         }
 
     def start(self, start_ns: int) -> None:
@@ -468,30 +453,30 @@ def cache_activity_probe(dsn: Dsn) -> RedisActivityProbe | MemcachedActivityProb
     return probe
 
 
-def redis_connect(dsn: Dsn) -> Redis:
-    """One connection to Redis, named ``redline``, checked with PING.
+def _connect_redis(dsn: Dsn) -> Redis:
+    """The adapter's connection (redis-py loads now): one connection, the run's timeout.
 
     Raises:
         TargetError: refused, timed out, or the login failed; never shows the password.
     """
-    import redis  # only when a Redis is asked for
+    from redline.probes._redis import connect_redis
 
-    try:
-        # single_connection_client: one connection, made here (and the login with it).
-        client = redis.Redis(
-            host=dsn.host, port=dsn.port, db=int(dsn.database or 0), username=dsn.user,
-            password=dsn.password(), socket_connect_timeout=CONNECT_TIMEOUT_S,
-            socket_timeout=COMMAND_TIMEOUT_S, decode_responses=True, client_name=CLIENT_NAME,
-            single_connection_client=True,
-        )  # fmt: skip
-    except redis.RedisError as exc:
-        raise _redis_connect_error(exc, dsn) from None
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        raise _redis_connect_error(exc, dsn) from None
-    return client
+    return connect_redis(dsn, timeout_s=COMMAND_TIMEOUT_S, single_connection=True)
+
+
+@contextmanager
+def _translated(dsn: Dsn, what: str) -> Iterator[None]:
+    """redis-py's errors in ``what`` as :class:`TargetError` s (the adapter's translation)."""
+    from redline.probes._redis import translate_errors
+
+    with translate_errors(dsn, what, timeout_s=COMMAND_TIMEOUT_S):
+        yield
+
+
+def _redis_figures(info: Mapping[str, Any]) -> RedisFigures:
+    from redline.probes._redis import redis_figures
+
+    return redis_figures(info)
 
 
 @contextmanager
@@ -509,83 +494,21 @@ def _command(client: Redis, *args: str | int) -> Any:
     return cast(Any, client).execute_command(*args)
 
 
-def _redis_errors() -> type[Exception]:
-    import redis
-
-    error: type[Exception] = redis.RedisError
-    return error
-
-
-def _redis_connect_error(exc: Exception, dsn: Dsn) -> TargetError:
-    import redis
-
-    where = f"Redis at {dsn.host}:{dsn.port}"
-    text = one_line(str(exc), 200)
-    password = dsn.password()
-    if password:
-        text = text.replace(password, "***")
-    wants_login = "NOAUTH" in text or "already authenticated" in text
-    if wants_login and password is None:
-        return TargetError(
-            f"{where} wants a password and the DSN has none",
-            hint="give it in the DSN: redis://[user]:password@host:port",
-        )
-    if isinstance(exc, redis.AuthenticationError) or "WRONGPASS" in text or wants_login:
-        return TargetError(
-            f"{where} refused the login: {text}",
-            hint="check the user and password in the DSN: redis://[user]:password@host:port "
-            "(the password is not shown)",
-        )
-    if isinstance(exc, redis.TimeoutError):
-        return TargetError(
-            f"{where} did not answer within {CONNECT_TIMEOUT_S:g} s",
-            hint="check the host and port in the DSN",
-        )
-    if isinstance(exc, redis.ConnectionError):
-        reason = _CONNECTING.sub("", text)  # "Error 111 connecting to host:port. " repeats where
-        return TargetError(
-            f"{where} refused the connection: {reason}",
-            hint="is Redis listening there? Check the host and port in the DSN",
-        )
-    return TargetError(f"{where}: {text}", hint="check the DSN and the server's log")
-
-
-def memcached_connect(dsn: Dsn) -> MemcacheClient:
-    """One connection to memcached, checked with ``version``.
+def _connect_memcached(dsn: Dsn) -> MemcacheClient:
+    """The adapter's connection (pymemcache loads now), with the run's timeout.
 
     Raises:
         TargetError: refused or timed out.
     """
-    base = importlib.import_module("pymemcache.client.base")  # only when memcached is asked for
-    client = base.Client(
-        (dsn.host, dsn.port), connect_timeout=CONNECT_TIMEOUT_S, timeout=COMMAND_TIMEOUT_S
-    )
-    try:
-        memcached_stats(client)
-    except TargetError:
-        client.close()
-        raise
-    return client
+    from redline.probes._memcached import connect_memcached
+
+    return connect_memcached(dsn, timeout_s=COMMAND_TIMEOUT_S)
 
 
-def memcached_stats(client: MemcacheClient, *args: str) -> dict[str, Any]:
-    """``stats [args]`` as a dict of str keys.
+def _memcached_figures(stats: Mapping[str, Any]) -> MemcachedFigures:
+    from redline.probes._memcached import memcached_figures
 
-    Raises:
-        TargetError: the server refused, closed the connection or did not answer.
-    """
-    memcache_error = importlib.import_module("pymemcache.exceptions").MemcacheError
-    host, port = client.server
-    try:
-        raw = client.stats(*args)
-    except (OSError, memcache_error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        reason = one_line(reason or type(exc).__name__, 200)
-        raise TargetError(
-            f"memcached at {host}:{port} did not answer: {reason}",
-            hint="is memcached listening there? Check the host and port in the DSN",
-        ) from None
-    return {_text(k): _text(v) if isinstance(v, bytes) else v for k, v in raw.items()}
+    return memcached_figures(stats)
 
 
 def _for_sampler(connect: Callable[[Dsn], _Client], dsn: Dsn) -> _Client:
@@ -606,31 +529,34 @@ def _lookups(hits: float, misses: float, per_s: float) -> dict[str, Any]:
     }
 
 
-def _redis_counters(info: Mapping[str, Any]) -> dict[str, float]:
-    counters = {name: float(info.get(field) or 0) for name, field in REDIS_COUNTERS.items()}
-    counters["cpu_s"] = float(info.get("used_cpu_user") or 0) + float(info.get("used_cpu_sys") or 0)
-    return counters
+def _redis_counters(info: Mapping[str, Any], f: RedisFigures) -> dict[str, float]:
+    """The counters a sample reads as rates: the analysis's figures, and the commands."""
+    return {
+        "hits": f.keyspace_hits,
+        "misses": f.keyspace_misses,
+        "evicted_keys": f.evicted_keys,
+        "expired_keys": f.expired_keys,
+        "forks": f.total_forks,
+        "cpu_s": f.cpu_sys_s + f.cpu_user_s,
+        # Not among the analysis's figures (it shows instantaneous_ops_per_sec).
+        "ops": float(info.get("total_commands_processed") or 0),
+    }
 
 
-def _memcached_counters(stats: Mapping[str, Any]) -> dict[str, float]:
-    counters = {name: float(stats.get(field) or 0) for name, field in MEMCACHED_COUNTERS.items()}
-    counters["cpu_s"] = float(stats.get("rusage_user") or 0) + float(
-        stats.get("rusage_system") or 0
-    )
-    return counters
-
-
-def _number(value: Any) -> float | int | None:
-    if isinstance(value, int | float):
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+def _memcached_counters(stats: Mapping[str, Any], f: MemcachedFigures) -> dict[str, float]:
+    """The counters a sample reads as rates: the analysis's figures, and the CPU."""
+    return {
+        "hits": f.get_hits,
+        "misses": f.get_misses,
+        "evictions": f.evictions,
+        "gets": f.cmd_get,
+        "sets": f.cmd_set,
+        "listen_disabled": f.listen_disabled_num,
+        "rejected_connections": f.rejected_connections,
+        "conn_yields": f.conn_yields,
+        # Not among the analysis's figures: the seconds of CPU memcached used.
+        "cpu_s": float(stats.get("rusage_user") or 0) + float(stats.get("rusage_system") or 0),
+    }
 
 
 def _redline_addresses(entries: list[Any]) -> set[str]:

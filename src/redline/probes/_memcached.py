@@ -9,9 +9,10 @@ into findings is :func:`redline.diagnose.cache_findings`'s job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from pymemcache.client.base import Client  # type: ignore[import-untyped]
@@ -27,12 +28,16 @@ __all__ = [
     "MemcachedFigures",
     "SlabClass",
     "analyze_memcached",
+    "connect_memcached",
     "memcached_figures",
+    "memcached_stats",
     "slab_classes",
 ]
 
 CONNECT_TIMEOUT_S = 3.0
 COMMAND_TIMEOUT_S = 5.0
+#: The ``what`` of connecting, in the error messages.
+CONNECT = "connect"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,15 +227,14 @@ def analyze_memcached(dsn: Dsn) -> MemcachedAnalysis:
         TargetError: the server cannot be reached (nothing to show).
     """
     result = MemcachedAnalysis(str(dsn))
-    client = Client((dsn.host, dsn.port), connect_timeout=CONNECT_TIMEOUT_S,
-                    timeout=COMMAND_TIMEOUT_S)  # fmt: skip
+    client = connect_memcached(dsn)
     try:
-        with _translated(dsn, "stats"):
-            stats = _stats(client)  # the connection's test too: nothing to show without it
-        settings = _part(result.notes, dsn, "stats settings", lambda: _stats(client, "settings"))
+        stats = memcached_stats(client, dsn)  # nothing to show without it
+        part = partial(read_part, result.notes)
+        settings = part("stats settings", lambda: memcached_stats(client, dsn, "settings"))
         result.figures = memcached_figures(stats, settings)
-        slabs = _part(result.notes, dsn, "stats slabs", lambda: _stats(client, "slabs"))
-        items = _part(result.notes, dsn, "stats items", lambda: _stats(client, "items"))
+        slabs = part("stats slabs", lambda: memcached_stats(client, dsn, "slabs"))
+        items = part("stats items", lambda: memcached_stats(client, dsn, "items"))
         if slabs is not None and items is not None:
             result.slabs = slab_classes(slabs, items)
     finally:
@@ -238,26 +242,43 @@ def analyze_memcached(dsn: Dsn) -> MemcachedAnalysis:
     return result
 
 
-def _stats(client: Client, *args: str) -> dict[str, Any]:
-    return {
-        _text(k): _text(v) if isinstance(v, bytes) else v for k, v in client.stats(*args).items()
-    }
+def connect_memcached(dsn: Dsn, *, timeout_s: float = COMMAND_TIMEOUT_S) -> Client:
+    """A client of the memcached at ``dsn``, checked with ``version``.
+
+    Args:
+        dsn: the server.
+        timeout_s: how long one command may take.
+
+    Raises:
+        TargetError: refused, unreachable or timed out.
+    """
+    client = Client((dsn.host, dsn.port), connect_timeout=CONNECT_TIMEOUT_S, timeout=timeout_s)
+    try:
+        with _translated(dsn, CONNECT, timeout_s):
+            client.version()
+    except TargetError:
+        client.close()
+        raise
+    return client
+
+
+def memcached_stats(client: Client, dsn: Dsn, *args: str) -> dict[str, Any]:
+    """``stats [args]`` of the client's server, with str keys (and str for bytes values).
+
+    Raises:
+        TargetError: the server refused, closed the connection or did not answer.
+    """
+    with _translated(dsn, " ".join(("stats", *args)), client.timeout):
+        raw = client.stats(*args)
+    return {_text(k): _text(v) if isinstance(v, bytes) else v for k, v in raw.items()}
 
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _part(notes: list[str], dsn: Dsn, what: str, read: Callable[[], Any]) -> Any:
-    def translated() -> Any:
-        with _translated(dsn, what):
-            return read()
-
-    return read_part(notes, what, translated)
-
-
 @contextmanager
-def _translated(dsn: Dsn, what: str) -> Iterator[None]:
+def _translated(dsn: Dsn, what: str, timeout_s: float) -> Iterator[None]:
     """pymemcache's and the socket's errors as one-line :class:`TargetError` s."""
     try:
         yield
@@ -268,12 +289,14 @@ def _translated(dsn: Dsn, what: str) -> Iterator[None]:
         ) from None
     except TimeoutError:
         raise TargetError(
-            f"memcached at {dsn} did not answer within {COMMAND_TIMEOUT_S:g} s ({what})",
+            f"memcached at {dsn} did not answer within {timeout_s:g} s ({what})",
             hint="check the host and port, and that the server is not overloaded",
         ) from None
     except (OSError, MemcacheError) as exc:
-        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        # An OSError's strerror is its text without the "[Errno 104]" before it.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = reason.splitlines()[0] if reason else type(exc).__name__
         raise TargetError(
-            f"could not read {what} from memcached at {dsn}: {line}",
+            f"could not read {what} from memcached at {dsn}: {reason}",
             hint="check the DSN's host and port and that the server speaks the text protocol",
         ) from None

@@ -25,11 +25,12 @@ Turning it into findings is :func:`redline.diagnose.cache_findings`'s job.
 from __future__ import annotations
 
 import heapq
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
@@ -47,16 +48,26 @@ __all__ = [
     "PrefixStats",
     "RedisAnalysis",
     "RedisFigures",
+    "RedisPartReader",
     "SlowEntry",
     "analyze_redis",
     "connect_redis",
     "redis_figures",
+    "translate_errors",
 ]
+
+T = TypeVar("T")
 
 #: The name redline's connection gives itself (CLIENT SETNAME): its own commands are
 #: left out of the slow log it reads.
 CLIENT_NAME = "redline"
 CONNECT_TIMEOUT_S = 3.0
+#: The ``what`` of connecting (and logging in), in :func:`translate_errors`.
+CONNECT = "connect"
+#: The hint of an error reply redline has no words of its own for.
+_SERVER_LOG_HINT = "check the DSN and the server's log"
+#: How redis-py starts a connection error's text.
+_CONNECTING = re.compile(r"^Error -?\d+ connecting to \S+?\.? ")
 #: Every command but the sampling's own pipelines is small; a server that takes
 #: longer than this to answer one is itself the finding.
 COMMAND_TIMEOUT_S = 5.0
@@ -371,7 +382,7 @@ def analyze_redis(
     result = RedisAnalysis(str(dsn))
     client = connect_redis(dsn)
     try:
-        part = _PartReader(result.notes, dsn)
+        part = RedisPartReader(result.notes, dsn)
         result.config = part("CONFIG GET", lambda: _config(client))
         info = part("INFO", lambda: client.info("all"))
         if info is not None:
@@ -398,44 +409,61 @@ def analyze_redis(
     return result
 
 
-class _PartReader:
-    """One part of the analysis: redis-py's errors become a note (see ``read_part``)."""
+class RedisPartReader:
+    """One part of a reading: redis-py's errors become a note (see ``read_part``).
 
-    def __init__(self, notes: list[str], dsn: Dsn) -> None:
-        self.notes, self.dsn = notes, dsn
+    Args:
+        notes: where a part that cannot be read leaves its note.
+        dsn: the server, as the notes name it.
+        timeout_s: the connection's command timeout, as a timeout's note says it.
+    """
 
-    def __call__(self, what: str, read: Callable[[], Any]) -> Any:
-        def translated() -> Any:
-            with _translated(self.dsn, what):
+    def __init__(self, notes: list[str], dsn: Dsn, *, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        self.notes, self.dsn, self.timeout_s = notes, dsn, timeout_s
+
+    def __call__(self, what: str, read: Callable[[], T]) -> T | None:
+        def translated() -> T:
+            with translate_errors(self.dsn, what, timeout_s=self.timeout_s):
                 return read()
 
         return read_part(self.notes, what, translated)
 
 
-def connect_redis(dsn: Dsn) -> redis.Redis:
-    """A client of the server at ``dsn``, logged in and answering (PING).
+def connect_redis(
+    dsn: Dsn, *, timeout_s: float = COMMAND_TIMEOUT_S, single_connection: bool = False
+) -> redis.Redis:
+    """A client of the server at ``dsn``, named ``redline``, logged in and answering (PING).
+
+    Args:
+        dsn: the server; its password goes to the server only.
+        timeout_s: how long one command may take.
+        single_connection: one connection for every command, made now (a sampler's
+            own, so that the server's client count can leave it out); otherwise a pool,
+            which pipelines draw from.
 
     Raises:
         TargetError: refused, unreachable, timed out or the login refused; the message
             names the DSN without its password and says what to check.
     """
-    client = redis.Redis(
-        host=dsn.host,
-        port=dsn.port,
-        db=int(dsn.database or 0),
-        username=dsn.user,
-        password=dsn.password(),
-        socket_connect_timeout=CONNECT_TIMEOUT_S,
-        socket_timeout=COMMAND_TIMEOUT_S,
-        decode_responses=True,
-        # RESP2: servers before 6.0 know no HELLO, and the replies parse the same everywhere.
-        protocol=2,
-        client_name=CLIENT_NAME,
-        # One try: the analysis reads once, and a retry would only delay the error.
-        retry=Retry(NoBackoff(), 0),
-    )
+    with translate_errors(dsn, CONNECT, timeout_s=timeout_s):
+        client = redis.Redis(
+            host=dsn.host,
+            port=dsn.port,
+            db=int(dsn.database or 0),
+            username=dsn.user,
+            password=dsn.password(),
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=timeout_s,
+            decode_responses=True,
+            # RESP2: servers before 6.0 know no HELLO, and the replies parse the same everywhere.
+            protocol=2,
+            client_name=CLIENT_NAME,
+            single_connection_client=single_connection,
+            # One try: a retry would only delay the error (and a sampler's next reading).
+            retry=Retry(NoBackoff(), 0),
+        )
     try:
-        with _translated(dsn, "connect"):
+        with translate_errors(dsn, CONNECT, timeout_s=timeout_s):
             client.ping()
     except TargetError:
         client.close()
@@ -444,29 +472,41 @@ def connect_redis(dsn: Dsn) -> redis.Redis:
 
 
 @contextmanager
-def _translated(dsn: Dsn, what: str) -> Iterator[None]:
-    """redis-py's errors as one-line :class:`TargetError` s without the password."""
+def translate_errors(
+    dsn: Dsn, what: str, *, timeout_s: float = COMMAND_TIMEOUT_S
+) -> Iterator[None]:
+    """redis-py's errors as one-line :class:`TargetError` s without the password.
+
+    Args:
+        dsn: the server the message names (``str(dsn)`` never shows the password).
+        what: the command read (``INFO``, ``CONFIG GET``) or :data:`CONNECT`.
+        timeout_s: the client's command timeout, for a timeout's message.
+    """
     try:
         yield
     except redis.AuthenticationError as exc:
         raise _auth_error(exc, dsn) from None
     except redis.TimeoutError:
         raise TargetError(
-            f"Redis at {dsn} did not answer within {COMMAND_TIMEOUT_S:g} s ({what})",
+            f"Redis at {dsn} did not answer within {timeout_s:g} s ({what})",
             hint="check the server is not blocked (a long command, a fork) and the host is right",
         ) from None
     except redis.ConnectionError as exc:
-        raise _connection_error(exc, dsn) from None
+        raise _connection_error(exc, dsn, what) from None
     except redis.ResponseError as exc:
         raise _response_error(exc, dsn, what) from None
     except redis.RedisError as exc:
-        raise TargetError(f"Redis at {dsn}: {_scrub(str(exc), dsn)} ({what})") from None
+        text = _scrub(str(exc), dsn)
+        raise TargetError(
+            f"Redis at {dsn}: {text.splitlines()[0] if text else type(exc).__name__} ({what})",
+            hint=_SERVER_LOG_HINT,
+        ) from None
 
 
 def _auth_error(exc: redis.AuthenticationError, dsn: Dsn) -> TargetError:
     if dsn.password() is None:
         return TargetError(
-            f"Redis at {dsn} requires a password (NOAUTH)",
+            f"Redis at {dsn} requires a password and the DSN has none (NOAUTH)",
             hint="give it in the DSN: redis://[user]:PASSWORD@host:port",
         )
     return TargetError(
@@ -475,7 +515,7 @@ def _auth_error(exc: redis.AuthenticationError, dsn: Dsn) -> TargetError:
     )
 
 
-def _connection_error(exc: redis.ConnectionError, dsn: Dsn) -> TargetError:
+def _connection_error(exc: redis.ConnectionError, dsn: Dsn, what: str) -> TargetError:
     text = _scrub(str(exc), dsn)
     if "refused" in text.lower():
         return TargetError(
@@ -485,9 +525,16 @@ def _connection_error(exc: redis.ConnectionError, dsn: Dsn) -> TargetError:
         )
     if "NOAUTH" in text or "Authentication required" in text:
         return _auth_error(redis.AuthenticationError(text), dsn)
+    # "Error 111 connecting to host:port. " repeats what the message says already.
+    reason = _CONNECTING.sub("", text.splitlines()[0] if text else "") or "?"
+    if what == CONNECT:
+        return TargetError(
+            f"could not connect to Redis at {dsn}: {reason}",
+            hint="check the DSN's host and port and that the server accepts connections",
+        )
     return TargetError(
-        f"could not connect to Redis at {dsn}: {text.splitlines()[0] if text else '?'}",
-        hint="check the DSN's host and port and that the server accepts connections",
+        f"could not read {what} from Redis at {dsn}: {reason}",
+        hint="check that the server still runs (its log says why it closed the connection)",
     )
 
 
@@ -505,7 +552,10 @@ def _response_error(exc: redis.ResponseError, dsn: Dsn, what: str) -> TargetErro
             f"the user may not run {what.split()[0]} (NOPERM)",
             hint=f"grant it: ACL SETUSER {dsn.user or 'default'} +{what.split()[0].lower()}",
         )
-    return TargetError(f"{what}: {text.splitlines()[0] if text else '?'}")
+    return TargetError(
+        f"Redis at {dsn}: {text.splitlines()[0] if text else '?'} ({what})",
+        hint=_SERVER_LOG_HINT,
+    )
 
 
 def _scrub(text: str, dsn: Dsn) -> str:

@@ -59,7 +59,9 @@ def test_a_wrong_or_missing_password_is_one_line_without_it(start_redis: StartRe
     assert "hunter2" not in wrong.stderr
     missing = redline(f"redis://127.0.0.1:{server.port}")
     assert missing.returncode == 3
-    assert missing.stderr.splitlines()[0].endswith("requires a password (NOAUTH)")
+    assert missing.stderr.splitlines()[0].endswith(
+        "requires a password and the DSN has none (NOAUTH)"
+    )
 
 
 def test_a_refused_port_is_one_line() -> None:

@@ -268,10 +268,13 @@ def test_a_cache_that_refuses_stops_the_run_before_any_load(
 ) -> None:
     redis = start_redis(password=PASSWORD)
     for dsn, message in [
-        (f"redis://:wrong-{PASSWORD}@127.0.0.1:{redis.port}", "refused the login"),
-        (f"redis://127.0.0.1:{redis.port}", "wants a password and the DSN has none"),
+        (
+            f"redis://:wrong-{PASSWORD}@127.0.0.1:{redis.port}",
+            "refused the login: wrong password or user (WRONGPASS)",
+        ),
+        (f"redis://127.0.0.1:{redis.port}", "requires a password and the DSN has none (NOAUTH)"),
         (f"redis://127.0.0.1:{free_port()}", "refused the connection"),
-        (f"memcached://127.0.0.1:{free_port()}", "did not answer"),
+        (f"memcached://127.0.0.1:{free_port()}", "refused the connection"),
     ]:
         proc = subprocess.run(
             [sys.executable, "-m", "redline", "run", "http://127.0.0.1:9/", "--vus", "1",
@@ -279,7 +282,9 @@ def test_a_cache_that_refuses_stops_the_run_before_any_load(
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert proc.returncode == 3, proc.stderr
-        assert proc.stderr.startswith("error: ") and message in proc.stderr
+        first, hint = proc.stderr.splitlines()  # one line, and the hint
+        assert first.startswith("error: --cache: ") and first.endswith(message)
+        assert hint.startswith("hint: ")
         assert PASSWORD not in proc.stderr + proc.stdout
 
 

@@ -218,10 +218,14 @@ def test_memcached_at_its_connection_limit() -> None:
 
 
 def test_what_could_not_be_read_is_a_finding() -> None:
-    watched = {**REDIS, "notes": ["SLOWLOG was refused: NOPERM"]}
+    note = (
+        "SLOWLOG GET: the user may not run SLOWLOG (NOPERM) "
+        "(grant it: ACL SETUSER default +slowlog)"
+    )
+    watched = {**REDIS, "notes": [note]}
     [finding] = cache_not_read(Timeline.of(flat(lambda n: redis(), watched=watched)))
     assert finding.severity is Severity.INFO
-    assert finding.title == "Part of the cache could not be read: SLOWLOG was refused: NOPERM"
+    assert finding.title == f"Part of the cache could not be read: {note}"
 
 
 def test_no_cache_no_findings() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -19,7 +21,8 @@ from redline.probes import (
     cache_activity_probe,
     cache_watch,
 )
-from redline.probes._cache_activity import _redis_connect_error, memcached_stats
+from redline.probes._memcached import memcached_stats
+from redline.probes._redis import translate_errors
 
 DSN = parse_dsn("redis://:s3cret-pw@127.0.0.1:6379", schemes=("redis",))
 MEMCACHED_DSN = parse_dsn("memcached://127.0.0.1:11211", schemes=("memcached",))
@@ -134,8 +137,18 @@ def test_a_redis_that_stops_answering_is_an_oserror_for_the_sampler() -> None:
     client = FakeRedis([info(), redis.ConnectionError("Connection reset by peer")])
     probe = RedisActivityProbe(DSN, connect=connecting(client))
     probe.prime()
-    with pytest.raises(OSError, match="Redis stopped answering: Connection reset by peer"):
+    with pytest.raises(OSError) as stopped:
         probe.sample(1.0)
+    assert str(stopped.value) == (
+        "could not read INFO from Redis at redis://127.0.0.1:6379: Connection reset by peer"
+    )
+
+
+def test_a_redis_that_refuses_info_at_prime_is_an_oserror_for_the_sampler() -> None:
+    client = FakeRedis([redis.ResponseError("NOPERM this user has no permissions to run 'info'")])
+    probe = RedisActivityProbe(DSN, connect=connecting(client))
+    with pytest.raises(OSError, match=r"^the user may not run INFO \(NOPERM\)$"):
+        probe.prime()
 
 
 def test_a_refusal_at_prime_is_an_oserror_for_the_sampler() -> None:
@@ -227,8 +240,23 @@ def test_refused_config_and_slowlog_are_notes_not_errors() -> None:
     watch.check()
     watch.start(clock.now_ns())
     assert watch.stop() == []
-    assert watch.notes[0].startswith("CONFIG GET was refused (NOPERM this user")
-    assert watch.notes[1] == "SLOWLOG was refused: NOPERM slowlog"
+    assert len(watch.notes) == 2  # the refused SLOWLOG once, not again at the start
+    assert watch.notes[0] == (
+        "CONFIG GET: the user may not run CONFIG (NOPERM) (grant it: ACL SETUSER default "
+        "+config); the slowlog's threshold is not known"
+    )
+    assert watch.notes[1] == (
+        "SLOWLOG GET: the user may not run SLOWLOG (NOPERM) (grant it: ACL SETUSER default "
+        "+slowlog)"
+    )
+
+
+def test_a_refused_info_at_check_is_raised_before_the_load() -> None:
+    client = FakeRedis([redis.ConnectionError("Connection closed by server.")])
+    watch, _ = watch_with(client)
+    with pytest.raises(TargetError, match=r"^could not read INFO from Redis at redis://127\.0\."):
+        watch.check()
+    assert client.closed
 
 
 def test_a_slowlog_turned_off_is_a_note() -> None:
@@ -256,33 +284,58 @@ def test_a_refusal_at_check_is_raised_before_the_load() -> None:
         watch.check()
 
 
+def translated(error: Exception, dsn: Any = DSN, what: str = "connect") -> TargetError:
+    with pytest.raises(TargetError) as raised, translate_errors(dsn, what, timeout_s=3.0):
+        raise error
+    return raised.value
+
+
 @pytest.mark.parametrize(
     ("error", "message"),
     [
-        (redis.AuthenticationError("invalid username-password pair"), "refused the login"),
-        (redis.TimeoutError("Timeout connecting"), "did not answer within 3 s"),
+        (
+            redis.AuthenticationError("invalid username-password pair"),
+            "Redis at redis://127.0.0.1:6379 refused the login: wrong password or user (WRONGPASS)",
+        ),
+        (
+            redis.TimeoutError("Timeout connecting"),
+            "Redis at redis://127.0.0.1:6379 did not answer within 3 s (connect)",
+        ),
         (
             redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
-            "refused the connection: Connection refused.",
+            "Redis at redis://127.0.0.1:6379 refused the connection",
         ),
-        (redis.ResponseError("ERR s3cret-pw is not a valid"), "Redis at 127.0.0.1:6379: ERR"),
+        (
+            redis.ConnectionError("Error -2 connecting to nohost:6379. Name does not resolve."),
+            "could not connect to Redis at redis://127.0.0.1:6379: Name does not resolve.",
+        ),
+        (
+            redis.ResponseError("ERR s3cret-pw is not a valid"),
+            "Redis at redis://127.0.0.1:6379: ERR *** is not a valid (connect)",
+        ),
     ],
 )
 def test_redis_errors_are_one_line_without_the_password(error: Exception, message: str) -> None:
-    translated = _redis_connect_error(error, DSN)
-    assert message in translated.message
-    assert "s3cret-pw" not in translated.message + (translated.hint or "")
+    error_seen = translated(error)
+    assert error_seen.message == message
+    assert error_seen.hint
+    assert "\n" not in error_seen.message
+    assert "s3cret-pw" not in error_seen.message + error_seen.hint
 
 
 def test_a_redis_without_the_password_the_dsn_lacks() -> None:
     no_password = parse_dsn("redis://127.0.0.1:6379", schemes=("redis",))
     error = redis.AuthenticationError("NOAUTH Authentication required.")
-    translated = _redis_connect_error(error, no_password)
-    assert translated.message == "Redis at 127.0.0.1:6379 wants a password and the DSN has none"
+    error_seen = translated(error, no_password)
+    assert error_seen.message == (
+        "Redis at redis://127.0.0.1:6379 requires a password and the DSN has none (NOAUTH)"
+    )
+    assert error_seen.hint == "give it in the DSN: redis://[user]:PASSWORD@host:port"
 
 
 class FakeMemcache:
     server = ("127.0.0.1", 11211)
+    timeout = 3.0
 
     def __init__(self, *readings: Any) -> None:
         self.readings = list(readings)
@@ -331,8 +384,12 @@ def test_memcached_that_stops_answering_is_an_oserror_for_the_sampler() -> None:
     client = FakeMemcache(stats(), ConnectionResetError(104, "Connection reset by peer"))
     probe = MemcachedActivityProbe(MEMCACHED_DSN, connect=connecting(client))
     probe.prime()
-    with pytest.raises(OSError, match="memcached stopped answering: .*Connection reset by peer"):
+    with pytest.raises(OSError) as stopped:
         probe.sample(1.0)
+    assert str(stopped.value) == (
+        "could not read stats from memcached at memcached://127.0.0.1:11211: "
+        "Connection reset by peer"
+    )
 
 
 def test_memcached_watch_reads_the_limits() -> None:
@@ -349,8 +406,20 @@ def test_memcached_watch_reads_the_limits() -> None:
 
 def test_memcached_refusal_is_one_line() -> None:
     client = FakeMemcache(ConnectionRefusedError(111, "Connection refused"))
-    with pytest.raises(TargetError, match=r"^memcached at 127.0.0.1:11211 did not answer: Conn"):
-        memcached_stats(client)
+    with pytest.raises(TargetError) as refused:
+        memcached_stats(client, MEMCACHED_DSN)
+    assert refused.value.message == (
+        "memcached at memcached://127.0.0.1:11211 refused the connection"
+    )
+    assert refused.value.hint == (
+        "check that memcached runs and listens on this host and port (-l, -p)"
+    )
+
+
+def test_memcached_timeout_names_the_client_timeout() -> None:
+    client = FakeMemcache(TimeoutError("timed out"))
+    with pytest.raises(TargetError, match=r"did not answer within 3 s \(stats\)$"):
+        memcached_stats(client, MEMCACHED_DSN)
 
 
 def test_the_scheme_picks_the_probes() -> None:
@@ -359,3 +428,14 @@ def test_the_scheme_picks_the_probes() -> None:
     assert isinstance(cache_activity_probe(MEMCACHED_DSN), MemcachedActivityProbe)
     with pytest.raises(ConfigError, match="^--cache: not a connection string of a supported"):
         parse_dsn("mongodb://127.0.0.1/db", field="--cache", schemes=tuple(CACHE_SCHEMES))
+
+
+def test_redline_starts_without_importing_the_cache_drivers() -> None:
+    """The probes import the adapters (and redis-py, pymemcache) only when a cache is asked for."""
+    code = (
+        "import sys, redline.cli, redline.probes; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'pymemcache') "
+        "or m in ('redline.probes._redis', 'redline.probes._memcached')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
