@@ -219,6 +219,9 @@ def run(
         float | None, typer.Option(help="spike: the spike's level, times the target.")
     ] = None,
     repeat: Annotated[int | None, typer.Option(help="baseline: repeats (1..20).")] = None,
+    ramp_up: Annotated[
+        str | None, typer.Option(help="load, volume, soak: the ramp to the target (0s..1h).")
+    ] = None,
     body_size: Annotated[
         str | None,
         typer.Option(
@@ -331,6 +334,7 @@ def run(
             "steps": steps,
             "spike_factor": spike_factor,
             "repeat": repeat,
+            "ramp_up": ramp_up,
             "body_size": body_size,
             "rows": rows,
         },
