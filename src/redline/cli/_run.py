@@ -28,7 +28,7 @@ from redline.cli._dashboard import (
     open_dashboard,
 )
 from redline.cli._exit import ExitCode
-from redline.cli._history import DbOption, save_run
+from redline.cli._history import DbOption, db_path, save_run
 from redline.cli._http import with_http_audit
 from redline.cli._report import ReportOption, write_run_report
 from redline.cli._server import (
@@ -44,6 +44,7 @@ from redline.diagnose import diagnose as diagnose_document
 from redline.errors import ConfigError, TargetError
 from redline.load import LoadRunner, RunResult, RunStatus, RunWatcher
 from redline.metrics import ResourceSampler
+from redline.optimize import PidRegistry, pid_registry_path
 from redline.plan import (
     Dsn,
     Plan,
@@ -361,11 +362,12 @@ def run(
     if statements is not None:
         statements.check()  # a database that refuses stops the run before any load
     cache_dsn, cache_watcher = _cache_under_test(cache, plan.allowed_hosts)
+    pids = PidRegistry(pid_registry_path(db_path(db)))  # what redline verify checks
     with resource_sampling(
         plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s,
-        database=dsn, cache=cache_dsn,
+        database=dsn, cache=cache_dsn, pids=pids,
     ) as sampler:  # fmt: skip
-        schedule = _profile_schedule(plan, sampler) if profile else None
+        schedule = _profile_schedule(plan, sampler, pids) if profile else None
         feed = _output_feed(outputs.streams, plan) if outputs.streams else None
         watching = (schedule, statements, cache_watcher, board, feed)
         watchers: tuple[RunWatcher, ...] = tuple(w for w in watching if w is not None)
@@ -473,12 +475,12 @@ def _cache_under_test(
     return dsn, watch
 
 
-def _profile_schedule(plan: Plan, sampler: ResourceSampler) -> ProfileSchedule:
+def _profile_schedule(plan: Plan, sampler: ResourceSampler, pids: PidRegistry) -> ProfileSchedule:
     """py-spy on the sampled server in each steady window of the plan."""
     windows = steady_windows(plan.phases())
     if sampler.server_pid is None or not windows:
         raise ConfigError("--profile: the plan has no steady window of 1 s or more to profile")
-    return ProfileSchedule(sampler.server_pid, windows, PySpyConfig())
+    return ProfileSchedule(sampler.server_pid, windows, PySpyConfig(), registry=pids)
 
 
 def _query_samples(sampler: ResourceSampler) -> dict[str, Any]:

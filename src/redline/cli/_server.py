@@ -27,6 +27,7 @@ import typer
 
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
+from redline.optimize import PidRegistry
 from redline.plan import SAMPLE_EVERY_S_RANGE, Dsn, Plan, check_seconds, redact_passwords
 from redline.probes import (
     HostProbe,
@@ -81,8 +82,11 @@ def resource_sampling(
     interval_s: float = 1.0,
     database: Dsn | None = None,
     cache: Dsn | None = None,
+    pids: PidRegistry | None = None,
 ) -> Iterator[ResourceSampler]:
     """A sampler of the host and of the server (when given), the server running meanwhile.
+
+    A server started here is in ``pids`` while it runs (``redline verify`` looks there).
 
     Raises:
         ConfigError: both options, a PID that does not run, a command that does
@@ -96,7 +100,7 @@ def resource_sampling(
             raise ConfigError(f"--server-pid: no process {server_pid!r} is running")
         yield _sampler(server_pid, interval_s, database, cache)
     elif server_cmd is not None:
-        with _started_server(server_cmd, plan, stop) as pid:
+        with _started_server(server_cmd, plan, stop, pids) as pid:
             yield _sampler(pid, interval_s, database, cache)
     else:
         yield _sampler(None, interval_s, database, cache)
@@ -142,7 +146,9 @@ def _loopback_target(plan: Plan) -> tuple[str, int]:
 
 
 @contextmanager
-def _started_server(command: str, plan: Plan, stop: threading.Event) -> Iterator[int]:
+def _started_server(
+    command: str, plan: Plan, stop: threading.Event, pids: PidRegistry | None = None
+) -> Iterator[int]:
     shown = redact_passwords(command)  # what messages quote: a DSN in it keeps its password
     try:
         args = shlex.split(command)
@@ -161,6 +167,8 @@ def _started_server(command: str, plan: Plan, stop: threading.Event) -> Iterator
     keep_log = True
     try:
         proc = _spawn(shown, args, log)
+        if pids is not None:
+            pids.register(proc.pid, "server")
         try:
             _await_listening(proc, shown, host, port, log.name, stop)
             yield proc.pid
@@ -172,6 +180,8 @@ def _started_server(command: str, plan: Plan, stop: threading.Event) -> Iterator
                 )
         finally:
             _stop_server(proc)
+            if pids is not None:
+                pids.unregister(proc.pid)
     finally:
         log.close()
         if not keep_log:

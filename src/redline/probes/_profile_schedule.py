@@ -17,13 +17,16 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redline.clock import NS_PER_S, Clock, MonotonicClock
 from redline.errors import RedlineError
 from redline.plan import Phase, PhaseKind
 from redline.probes._pyspy import CpuProfile, PySpyConfig, profile_pid
 from redline.probes._stacks import StackSamples
+
+if TYPE_CHECKING:
+    from redline.optimize import PidRegistry
 
 __all__ = ["ProfileSchedule", "ProfileWindow", "WindowProfile", "steady_windows"]
 
@@ -106,8 +109,10 @@ class ProfileSchedule:
         config: PySpyConfig,
         *,
         clock: Clock | None = None,
+        registry: PidRegistry | None = None,
     ) -> None:
         self.pid = pid
+        self._registry = registry
         self.windows = [w for w in windows if w.end_s - w.start_s >= MIN_WINDOW_S]
         self._config = config
         self._clock = clock or MonotonicClock()
@@ -141,9 +146,8 @@ class ProfileSchedule:
         before = _children_cpu_s()
         started = time.monotonic()
         try:
-            profile = profile_pid(
-                self.pid, window.end_s - window.start_s, self._config, stop=self._stop
-            )
+            profile = profile_pid(self.pid, window.end_s - window.start_s, self._config,
+                                  stop=self._stop, registry=self._registry)  # fmt: skip
         except RedlineError as exc:
             return WindowProfile(window, None, 0.0, error=exc.message)
         if time.monotonic() - started < window.end_s - window.start_s - MIN_WINDOW_S:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from redline.probes._pid import process_exists
 from redline.probes._stacks import StackSamples
 
 if TYPE_CHECKING:  # the reports' modules import this one
+    from redline.optimize import PidRegistry
     from redline.probes._gil import GilReport
     from redline.probes._loop_watch import BlockingReport
 
@@ -139,9 +141,16 @@ def pyspy_path() -> str:
 
 
 def profile_pid(
-    pid: int, duration_s: float, config: PySpyConfig, *, stop: threading.Event | None = None
+    pid: int,
+    duration_s: float,
+    config: PySpyConfig,
+    *,
+    stop: threading.Event | None = None,
+    registry: PidRegistry | None = None,
 ) -> CpuProfile:
     """Sample ``pid`` for ``duration_s`` (less if ``stop`` is set or the process exits).
+
+    py-spy's own process is in ``registry`` while it runs (``redline verify`` looks there).
 
     Raises:
         ConfigError: no such process, or a bad option.
@@ -156,7 +165,7 @@ def profile_pid(
         argv = [pyspy_path(), "record", "--format", "raw", "--output", str(out),
                 "--duration", seconds, "--pid", str(pid), *config.flags()]  # fmt: skip
         started = time.monotonic()
-        stderr, interrupted = _run(argv, duration_s, stop)
+        stderr, interrupted = _run(argv, duration_s, stop, registry)
         if not out.exists():
             raise _failure(pid, stderr)
         samples = StackSamples.from_collapsed(out.read_text())
@@ -172,15 +181,23 @@ def profile_pid(
     )
 
 
-def _run(argv: list[str], duration_s: float, stop: threading.Event | None) -> tuple[str, bool]:
+def _run(
+    argv: list[str],
+    duration_s: float,
+    stop: threading.Event | None,
+    registry: PidRegistry | None = None,
+) -> tuple[str, bool]:
     """Run py-spy for ``duration_s``; on ``stop``, end it early. Its stderr, and if stopped.
 
     py-spy counts whole seconds, so it is asked for more and interrupted at the
     deadline: on SIGINT it writes what it has, so a window ends on time.
     """
-    with subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as proc:
+    with (
+        subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        ) as proc,
+        registry.tracking(proc.pid, "py-spy") if registry else nullcontext(),
+    ):
         waiter = stop or threading.Event()
         deadline = time.monotonic() + duration_s
         interrupted = False
