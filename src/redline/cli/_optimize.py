@@ -140,7 +140,7 @@ def _apply(
     console.print(f"{dsn}: trying {len(candidates)} index(es); keep rule: median execution time "
                   f"down {effect:.0%} or more and the runs' spreads apart"
                   + ("; the load must not regress" if load else ""),
-                  markup=False, highlight=False)  # fmt: skip
+                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     conn: Any = connect(dsn)
     conn.row_factory = tuple_row  # what explain reads
     try:

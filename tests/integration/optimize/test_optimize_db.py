@@ -80,6 +80,7 @@ def test_the_dry_run_prints_the_change_and_changes_nothing(
     proc = redline(pg_database, history=history)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
+    print(out)  # the real output, for docs/optimize.md
     assert "1 index(es) advised; dry run, nothing changed" in out
     assert f'apply: CREATE INDEX CONCURRENTLY "{INDEX}" ON "public"."orders" ("customer_id")' in out
     assert f'undo:  DROP INDEX CONCURRENTLY IF EXISTS "public"."{INDEX}"' in out
@@ -130,6 +131,7 @@ def test_an_index_that_does_not_help_is_undone(
                            appliers=appliers(dsns=[parse_dsn(pg_database)]))  # fmt: skip
     finally:
         measuring.close()
+    print(f"{trial.decision.value}: {trial.reason}")
     assert trial.decision is Decision.UNDONE, trial.reason
     assert "under the minimum effect of 10%" in trial.reason or "within noise" in trial.reason
     assert not index_exists(conn, "redline_orders_total_idx")
