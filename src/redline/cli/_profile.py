@@ -97,6 +97,7 @@ def profile(
     """Profile a Python process: CPU hotspots (or memory), a flame graph, a speedscope file."""
     duration_s = _duration(duration)
     _check(command, pid, top, in_process, out)
+    loop_ms = _loop_watch_ms(loop_watch, in_process)  # every option checked before "profiling"
     if memory and (pid is not None or in_process):
         raise ConfigError("--memory: runs a program redline starts: -- python app.py only")
     console = Console()
@@ -111,7 +112,6 @@ def profile(
         return
     config = PySpyConfig(rate_hz=rate, native=native, idle=idle, gil=gil,
                          subprocesses=not no_subprocesses, by_line=by_line)  # fmt: skip
-    loop_ms = _loop_watch_ms(loop_watch, in_process)
     if gil_contention and in_process:
         raise ConfigError("--gil-contention: uses py-spy; it cannot run with --in-process")
     _check_perf(perf, in_process or gil_contention or loop_ms is not None)
