@@ -33,6 +33,7 @@ HARNESS = textwrap.dedent(
     stops.arm()
     {before}
     print("ready", flush=True)
+    open({ready_file!r}, "w").close()
     try:
         stops.run(program)
     except KeyboardInterrupt:
@@ -76,13 +77,17 @@ def program():
 
 def run_harness(tmp_path: Path, program: str, *, before: str = "", after: str = "",
                 stop_after_s: float | None = 0.5) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    script = tmp_path / "harness.py"
-    script.write_text(HARNESS.format(program=textwrap.dedent(program), before=before, after=after))
+    script, ready = tmp_path / "harness.py", tmp_path / "ready"
+    script.write_text(HARNESS.format(program=textwrap.dedent(program), before=before,
+                                     after=after, ready_file=str(ready)))  # fmt: skip
+    # Readiness by a file, not by reading stdout: a line read ahead of communicate()
+    # would take what follows it into a buffer communicate() never sees.
     with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:  # fmt: skip
         try:
-            assert proc.stdout is not None
-            assert proc.stdout.readline() == "ready\n"
+            deadline = time.monotonic() + EXIT_TIMEOUT_S
+            while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
             if stop_after_s is not None:
                 time.sleep(stop_after_s)
                 proc.send_signal(signal.SIGTERM)
@@ -91,7 +96,7 @@ def run_harness(tmp_path: Path, program: str, *, before: str = "", after: str = 
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    return subprocess.CompletedProcess(script, proc.returncode, "ready\n" + stdout, stderr)
+    return subprocess.CompletedProcess(script, proc.returncode, stdout, stderr)
 
 
 def test_an_interrupt_ignored_in_a_destructor_is_sent_again(tmp_path: Path) -> None:
