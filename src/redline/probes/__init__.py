@@ -36,14 +36,6 @@ from typing import TYPE_CHECKING, Any
 from redline.errors import ConfigError
 from redline.probes._gil import GilReport, ThreadGil
 from redline.probes._host import HostProbe, host_info
-from redline.probes._http_cache import (
-    AuditTarget,
-    EndpointAudit,
-    HttpCacheAudit,
-    ObservedResponse,
-    audit_http_cache,
-    targets_from_plan,
-)
 from redline.probes._loop_watch import Blocker, BlockingReport
 from redline.probes._memory import MemoryProfile, profile_memory_command
 from redline.probes._perf import perf_available, profile_perf
@@ -92,6 +84,14 @@ if TYPE_CHECKING:
         analyze_mysql,
         analyze_sqlite,
     )
+    from redline.probes._http_cache import (
+        AuditTarget,
+        EndpointAudit,
+        HttpCacheAudit,
+        ObservedResponse,
+        audit_http_cache,
+        targets_from_plan,
+    )
     from redline.probes._memcached import MemcachedAnalysis, analyze_memcached
     from redline.probes._mysql_activity import MySqlActivityProbe, MySqlStatementWatch
     from redline.probes._pg_activity import PostgresActivityProbe, StatementWatch
@@ -101,6 +101,14 @@ if TYPE_CHECKING:
 #: The database probes load drivers and an SQL parser (half the CLI's start-up):
 #: they are imported on first use, so commands that touch no database start faster.
 _LAZY = {
+    # The HTTP cache audit sends with the load engine's client, which loads the whole
+    # engine (uvloop among it): too much for the in-process runners, which are in here.
+    "AuditTarget": "redline.probes._http_cache",
+    "EndpointAudit": "redline.probes._http_cache",
+    "HttpCacheAudit": "redline.probes._http_cache",
+    "ObservedResponse": "redline.probes._http_cache",
+    "audit_http_cache": "redline.probes._http_cache",
+    "targets_from_plan": "redline.probes._http_cache",
     # The cache's drivers load only when it connects; the module itself is small.
     "CACHE_SCHEMES": "redline.probes._cache_activity",
     "MemcachedActivityProbe": "redline.probes._cache_activity",

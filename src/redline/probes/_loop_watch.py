@@ -424,6 +424,8 @@ class LoopWatch:
         self._original_run_forever: Callable[[Any], None] | None = None
         self._watchdog: threading.Thread | None = None
         self._stopping = threading.Event()
+        #: uvloop was loaded before the program ran (by the runner, not by the program).
+        self._uvloop_before = False
 
     # -- hooks ------------------------------------------------------------------
 
@@ -446,6 +448,7 @@ class LoopWatch:
         if _installed:
             raise RuntimeError("another LoopWatch is installed; uninstall it first")
         original = vars(BaseEventLoop)[_RUN_FOREVER]
+        self._uvloop_before = "uvloop" in sys.modules
         self._original_run_forever = original
         setattr(BaseEventLoop, _RUN_FOREVER, self._run_forever_wrapper(original))
         _installed.append(self)
@@ -597,6 +600,6 @@ class LoopWatch:
                 "(uvloop loops are not hooked; sample them with py-spy: "
                 "redline profile --pid PID --idle)"
             )
-        elif "uvloop" in sys.modules:
+        elif "uvloop" in sys.modules and not self._uvloop_before:
             notes.append("uvloop is imported: its loops are not watched, only stdlib ones")
         return notes
