@@ -30,7 +30,7 @@ from redline.optimize._optimize_db import (
     LoadCheck,
     Timing,
 )
-from redline.plan import Dsn, parse_dsn
+from redline.plan import Dsn, Range, Unit, check_count, check_dsn_scope, parse_dsn
 from redline.units import one_line
 
 __all__ = ["optimize_app"]
@@ -40,6 +40,8 @@ optimize_app = typer.Typer(
 )
 #: How much of a statement a table shows.
 STATEMENT_CHARS = 70
+#: ``--repetitions``: timed runs of each statement, before and after.
+REPETITIONS_RANGE = Range(MIN_REPETITIONS, MAX_REPETITIONS, Unit.COUNT)
 
 
 @optimize_app.command("db")
@@ -66,19 +68,31 @@ def optimize_db(
     repetitions: Annotated[
         int, typer.Option(help="Timed runs of each statement, before and after (3..50).")
     ] = DEFAULT_REPETITIONS,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            metavar="HOST",
+            help="With --apply: a server besides loopback that may be changed (repeatable).",
+        ),
+    ] = None,
     history: DbOption = None,
 ) -> None:
-    """Try the index advisor's indexes: apply, measure, keep only a real speed-up."""
+    """Try the index advisor's indexes: apply, measure, keep only a real speed-up.
+
+    With --apply it builds indexes, so the server must be on loopback or given with
+    --allow-host.
+    """
     dsn = parse_dsn(dsn_text, field="DSN", schemes=("postgresql", "mysql", "sqlite"))
     if dsn.scheme != "postgresql":
         raise ConfigError(
             f"optimize db: {dsn.scheme} is not supported yet; PostgreSQL only",
             hint=f"redline db analyze {dsn} shows its advice",
         )
+    if apply:
+        check_dsn_scope(dsn, allow_host or [], field="DSN")
     effect = _min_effect(min_effect)
-    if not MIN_REPETITIONS <= repetitions <= MAX_REPETITIONS:
-        raise ConfigError(f"--repetitions: {repetitions!r} is out of range; allowed "
-                          f"{MIN_REPETITIONS}..{MAX_REPETITIONS}")  # fmt: skip
+    check_count(repetitions, REPETITIONS_RANGE, field="--repetitions")
     short_plan = load_short_plan(plan) if plan is not None else None
     from redline.optimize._optimize_db import index_candidates
     from redline.probes import analyze_postgres

@@ -144,3 +144,9 @@ def test_db_analyze_that_runs_or_builds_refuses_an_off_list_server(flag: str) ->
     proc = redline("db", "analyze", f"{scheme}://app:s3cret@db.staging.internal/app", flag)
     assert_refused(proc, "DSN: host 'db.staging.internal' is out of scope")
     assert "s3cret" not in proc.stderr
+
+
+def test_optimize_db_apply_refuses_an_off_list_server() -> None:
+    proc = redline("optimize", "db", "postgresql://app:s3cret@db.staging.internal/app", "--apply")
+    assert_refused(proc, "DSN: host 'db.staging.internal' is out of scope")
+    assert "s3cret" not in proc.stderr
