@@ -7,7 +7,7 @@ import ipaddress
 import secrets
 
 from redline.errors import ConfigError
-from redline.plan import check_port
+from redline.plan import check_port, is_loopback  # one loopback rule, the targets' own
 
 __all__ = [
     "AUTO_TOKEN",
@@ -25,16 +25,6 @@ AUTO_TOKEN = "auto"
 MIN_TOKEN_CHARS = 16
 #: Bytes of randomness in a generated token (``secrets.token_urlsafe``).
 GENERATED_TOKEN_BYTES = 24
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and any loopback address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclasses.dataclass(frozen=True)
