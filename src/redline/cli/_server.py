@@ -9,7 +9,6 @@ SIGKILL after :data:`SERVER_STOP_GRACE_S`. The host is sampled in every run.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shlex
 import socket
@@ -28,7 +27,14 @@ import typer
 from redline.errors import ConfigError, TargetError
 from redline.metrics import ResourceProbe, ResourceSampler
 from redline.optimize import PidRegistry
-from redline.plan import SAMPLE_EVERY_S_RANGE, Dsn, Plan, check_seconds, redact_passwords
+from redline.plan import (
+    SAMPLE_EVERY_S_RANGE,
+    Dsn,
+    Plan,
+    check_seconds,
+    is_loopback,
+    redact_passwords,
+)
 from redline.probes import (
     HostProbe,
     ProcessTreeProbe,
@@ -133,11 +139,7 @@ def _loopback_target(plan: Plan) -> tuple[str, int]:
         raise ConfigError("--server-cmd: the plan has no target to wait for")
     url = urlsplit(plan.requests[0].url)
     host = url.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(host):
         raise ConfigError(
             f"--server-cmd: the first target {plan.requests[0].url!r} is not on loopback",
             hint="start the server yourself and pass --server-pid PID",
