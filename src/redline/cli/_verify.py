@@ -23,6 +23,7 @@ from redline.compare import ComparedRun
 from redline.errors import ConfigError
 from redline.optimize import JournalEntry
 from redline.optimize._pids import PidRegistry, pid_registry_path
+from redline.optimize._test_data import TestDataApplier
 from redline.optimize._verify import (
     Check,
     check_baseline,
@@ -31,6 +32,7 @@ from redline.optimize._verify import (
     check_processes,
     check_test_data,
 )
+from redline.plan import parse_dsn
 
 __all__ = ["verify"]
 
@@ -51,6 +53,14 @@ def verify(
             "allowed hosts); repeatable."
         ),  # fmt: skip
     ] = None,
+    database: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--db",
+            help="A database's DSN with its password, to count its test data's rows "
+            "(the journal keeps no password); repeatable.",
+        ),
+    ] = None,
     history: DbOption = None,
 ) -> None:
     """Check the system is back as it was: health, baseline, processes, test data, journal."""
@@ -65,7 +75,8 @@ def verify(
         checks.append(check_baseline(stored, short_load(short_plan, label="verify")))
     checks.append(check_processes(PidRegistry(pid_registry_path(db_path(history)))))
     entries = _journal_entries(history)
-    checks.append(check_test_data(entries))
+    dsns = [parse_dsn(text, field="--db") for text in database or []]
+    checks.append(check_test_data(entries, rows_now=TestDataApplier(dsns).rows_now))
     checks.append(check_journal(entries))
     _print(checks)
     failed = sum(not c.passed for c in checks)

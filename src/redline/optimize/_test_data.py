@@ -167,6 +167,23 @@ class TestDataApplier:
             )
         return f"{deleted:,} rows deleted; {table} back to {rows:,} rows"
 
+    def rows_now(self, change: Change, state: Mapping[str, str]) -> tuple[int, int]:
+        """(rows still tagged, rows in the table) now, for ``redline verify`` to compare
+        with what ``prepare`` recorded.
+
+        Raises:
+            ChangeError: the database cannot be reached, or needs its DSN (``--db``).
+        """
+        if not {"table", "column", "tag"} <= state.keys():
+            raise ChangeError(f"{change.summary}: the journal entry names no table to count")
+        table, column, tag = state["table"], state["column"], state["tag"]
+        with self._connect(change.target) as db:
+            left = db.scalar(
+                f'SELECT count(*) FROM {_quoted(table)} WHERE "{column}" = {db.param}', (tag,)
+            )
+            rows = db.scalar(f"SELECT count(*) FROM {_quoted(table)}")
+        return left, rows
+
     def _delete_tagged(
         self, db: _Database, table: str, column: str, tag: str, deadline_ns: int
     ) -> int:

@@ -9,7 +9,9 @@ with the figure it is judged on.
   the change is under 5 % or its confidence interval holds zero;
 - **processes**: no process redline started is still running
   (:func:`check_processes`, from the :class:`~redline.optimize.PidRegistry`);
-- **test data**: every test-data entry of the journal is undone (:func:`check_test_data`);
+- **test data**: every test-data entry of the journal is undone and, with the
+  database's DSN (``--db``; SQLite needs none), its table's row count is back
+  to the one recorded before the data went in (:func:`check_test_data`);
 - **journal**: no entry is half-applied: intent without result, failed, or
   whose undo failed (:func:`check_journal`).
 
@@ -20,16 +22,20 @@ from __future__ import annotations
 
 import enum
 import http.client
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
 from redline.compare import ComparedRun, Metric, NotComparable, Verdict, compare_runs
-from redline.optimize._change import ChangeKind
+from redline.optimize._applier import ChangeError
+from redline.optimize._change import Change, ChangeKind
 from redline.optimize._journal import JournalEntry, JournalStatus
 from redline.optimize._pids import PidRegistry
 from redline.plan import check_scope
+
+#: Counts a test-data entry's table now: (rows still tagged, rows in all).
+RowsNow = Callable[[Change, Mapping[str, str]], tuple[int, int]]
 
 __all__ = [
     "BASELINE_TOLERANCE",
@@ -148,16 +154,32 @@ def check_processes(registry: PidRegistry) -> Check:
     return _check("processes", False, f"{len(live)} still running: {shown}")
 
 
-def check_test_data(entries: Sequence[JournalEntry]) -> Check:
-    """Every test-data entry of the journal is undone."""
+def check_test_data(entries: Sequence[JournalEntry], *, rows_now: RowsNow | None = None) -> Check:
+    """Every test-data entry of the journal is undone and, where ``rows_now`` can count
+    them, its table holds no tagged row and as many rows as before the data went in."""
     data = [e for e in entries if e.change.kind is ChangeKind.TEST_DATA]
-    left = [e for e in data if e.status is not JournalStatus.UNDONE]
     if not data:
         return _check("test data", True, "none journaled")
-    if not left:
-        return _check("test data", True, f"{len(data)} test-data change(s), all undone")
-    shown = ", ".join(f"{e.id} ({e.status.value})" for e in left)
-    return _check("test data", False, f"{len(left)} of {len(data)} not undone: {shown}")
+    left = [f"{e.id} ({e.status.value})" for e in data if e.status is not JournalStatus.UNDONE]
+    counted, uncounted = 0, []
+    for entry in data:
+        if rows_now is None or entry.status is not JournalStatus.UNDONE:
+            continue
+        try:
+            tagged, rows = rows_now(entry.change, entry.state)
+        except ChangeError as exc:
+            uncounted.append(f"{entry.id}: {exc}")
+            continue
+        counted += 1
+        before = int(entry.state.get("rows_before", rows))
+        if tagged or rows != before:
+            left.append(f"{entry.id} ({entry.state.get('table')}: {rows:,} rows, "
+                        f"{before:,} before; {tagged:,} still tagged)")  # fmt: skip
+    if left or uncounted:
+        return _check("test data", False, f"{len(left) + len(uncounted)} of {len(data)} not "
+                      f"undone or not back: {', '.join(left + uncounted)}")  # fmt: skip
+    how = f"; {counted} row count(s) back to their recorded values" if counted else ""
+    return _check("test data", True, f"{len(data)} test-data change(s), all undone{how}")
 
 
 def check_journal(entries: Sequence[JournalEntry]) -> Check:

@@ -3,6 +3,7 @@ HTTP server on loopback, a real SQLite journal and a real short run against a st
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ import pytest
 from redline.demo.capacity import capacity_server
 from redline.optimize import Change, ChangeKind, JournalStatus, SqliteJournal, default_journal_path
 from redline.optimize._pids import PidRegistry, pid_registry_path
+from redline.plan import parse_dsn
 
 TIMEOUT_S = 120
 CHECK_FAILED = 99
@@ -98,17 +100,22 @@ def test_a_half_applied_journal_entry_fails(history: Path) -> None:
 
 def test_test_data_left_in_place_fails(history: Path) -> None:
     journal = SqliteJournal(default_journal_path(history))
+    database = history.parent.parent / "app.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE orders (item TEXT, redline_run TEXT)")
     change = Change(kind=ChangeKind.TEST_DATA, summary="1,000 orders", apply="INSERT ...",
                     undo="DELETE ...", verify="SELECT count(*) ...",
-                    target="sqlite:///x.db")  # fmt: skip
-    entry = journal.intent(change, {"rows_before": "0"})
+                    target=str(parse_dsn(f"sqlite:///{database}")))  # fmt: skip
+    state = {"table": "orders", "column": "redline_run", "tag": "run-1", "rows_before": "0"}
+    entry = journal.intent(change, state)
     journal.result(entry, JournalStatus.APPLIED, "1,000 rows tagged")
     proc = redline("verify", "--history", str(history))
     assert proc.returncode == CHECK_FAILED
-    assert f"1 of 1 not undone: {entry} (applied)" in row(proc.stdout, "test data")
+    assert f"1 of 1 not undone or not back: {entry} (applied)" in row(proc.stdout, "test data")
     journal.result(entry, JournalStatus.UNDONE, "rows back to 0")
     done = redline("verify", "--history", str(history))
-    assert done.returncode == 0 and "1 test-data change(s), all undone" in done.stdout
+    assert done.returncode == 0, done.stdout
+    assert "1 test-data change(s), all undone; 1 row count(s)" in row(done.stdout, "test data")
 
 
 def test_a_registered_process_still_running_fails_and_a_dead_one_does_not(history: Path) -> None:

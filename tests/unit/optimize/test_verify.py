@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from redline.errors import ScopeError
-from redline.optimize import Change, ChangeKind, JournalEntry, JournalStatus
+from redline.optimize import (
+    Change,
+    ChangeKind,
+    JournalEntry,
+    JournalStatus,
+    apply_change,
+    undo_entry,
+)
 from redline.optimize._pids import PidRegistry
+from redline.optimize._sqlite_journal import SqliteJournal
+from redline.optimize._test_data import TestDataApplier, tagged_rows_change
 from redline.optimize._verify import (
     CheckStatus,
     check_baseline,
@@ -18,6 +28,7 @@ from redline.optimize._verify import (
     check_processes,
     check_test_data,
 )
+from redline.plan import parse_dsn
 from tests.unit.compare.synthetic import synthetic_run
 
 
@@ -89,7 +100,7 @@ def test_test_data() -> None:
     assert check_test_data(done).figure == "1 test-data change(s), all undone"
     left = [*done, entry(ChangeKind.TEST_DATA, JournalStatus.APPLIED, "e3")]
     check = check_test_data(left)
-    assert not check.passed and check.figure == "1 of 2 not undone: e3 (applied)"
+    assert not check.passed and check.figure == "1 of 2 not undone or not back: e3 (applied)"
 
 
 @pytest.mark.parametrize(
@@ -114,3 +125,28 @@ def test_no_test_data_journaled_passes() -> None:
     assert check_test_data([entry(ChangeKind.INDEX, JournalStatus.APPLIED)]).figure == (
         "none journaled"
     )
+
+
+def test_test_data_row_counts_are_checked_against_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE orders (item TEXT, redline_run TEXT)")
+        conn.executemany("INSERT INTO orders VALUES (?, NULL)", [("a",), ("b",)])
+    change = tagged_rows_change(
+        target=parse_dsn(f"sqlite:///{database}"), table="orders", column="redline_run",
+        run_id="run-1", summary="3 orders",
+        insert="INSERT INTO orders VALUES ('x', 'run-1'), ('y', 'run-1'), ('z', 'run-1')",
+    )  # fmt: skip
+    journal, applier = SqliteJournal(tmp_path / "journal.db"), TestDataApplier()
+    appliers = {ChangeKind.TEST_DATA: applier}
+    assert apply_change(change, journal, appliers).ok
+    [applied] = journal.to_undo()
+    assert undo_entry(applied, journal, appliers).ok
+    check = check_test_data(journal.entries(), rows_now=applier.rows_now)
+    assert check.passed, check.figure
+    assert check.figure.endswith("1 row count(s) back to their recorded values")
+    with sqlite3.connect(database) as conn:  # a row tagged by the run, left behind
+        conn.execute("INSERT INTO orders VALUES ('late', 'run-1')")
+    check = check_test_data(journal.entries(), rows_now=applier.rows_now)
+    assert not check.passed
+    assert check.figure.endswith("(orders: 3 rows, 2 before; 1 still tagged)")
