@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -42,8 +43,8 @@ from redline.compare import Comparison, NotComparable
 from redline.diagnose import Diagnosis, TestReport, analyze_run
 from redline.diagnose import diagnose as diagnose_document
 from redline.errors import ConfigError, TargetError
-from redline.load import LoadRunner, RunResult, RunStatus, RunWatcher
-from redline.metrics import ResourceSampler
+from redline.investigate import run_plan
+from redline.load import RunResult, RunStatus
 from redline.optimize import PidRegistry, pid_registry_path
 from redline.plan import (
     Dsn,
@@ -58,11 +59,8 @@ from redline.plan import (
 from redline.probes import (
     CACHE_SCHEMES,
     RUN_DATABASE_PROBES,
-    ProfileSchedule,
-    PySpyConfig,
     cache_watch,
     statement_watch,
-    steady_windows,
 )
 from redline.report import (
     LiveView,
@@ -367,36 +365,16 @@ def run(
         plan, server_cmd=server_cmd, server_pid=server_pid, stop=stop, interval_s=interval_s,
         database=dsn, cache=cache_dsn, pids=pids,
     ) as sampler:  # fmt: skip
-        schedule = _profile_schedule(plan, sampler, pids) if profile else None
         feed = _output_feed(outputs.streams, plan) if outputs.streams else None
-        watching = (schedule, statements, cache_watcher, board, feed)
-        watchers: tuple[RunWatcher, ...] = tuple(w for w in watching if w is not None)
+        measure = functools.partial(
+            run_plan, plan, workers=worker_count, sampler=sampler, stop=stop, profile=profile,
+            statements=statements, cache=cache_watcher, watchers=(board, feed), pids=pids,
+        )  # fmt: skip
         if live:
             with LiveView(console) as view:
-                runner = LoadRunner(
-                    plan,
-                    workers=worker_count,
-                    observer=fan_out(view, board, feed),
-                    sampler=sampler,
-                    watchers=watchers,
-                )
-                _bind(feed, runner)
-                result = runner.run(stop)
+                result = measure(observer=fan_out(view, board, feed))
         else:
-            runner = LoadRunner(
-                plan,
-                workers=worker_count,
-                observer=fan_out(board, feed),
-                sampler=sampler,
-                watchers=watchers,
-            )
-            _bind(feed, runner)
-            result = runner.run(stop)
-        if schedule is not None:
-            result.profiles = [w.to_dict() for w in schedule.stop()]
-        if statements is not None:
-            result.database = {**statements.to_dict(), **_query_samples(sampler)}
-        result.cache = cache_watcher.to_dict() if cache_watcher is not None else None
+            result = measure(observer=fan_out(board, feed))
     analysis = analyze_run(result)
     render_summary(result, console)
     render_test_report(analysis, console)
@@ -452,12 +430,6 @@ def _output_feed(streams: Sequence[OutputConfig], plan: Plan) -> OutputFeed:
     return OutputFeed(build_outputs(streams), plan_name=plan.name, note=note)
 
 
-def _bind(feed: OutputFeed | None, runner: LoadRunner) -> None:
-    """Tell the outputs the id of the run about to start."""
-    if feed is not None:
-        feed.bind(runner.run_id)
-
-
 def _cache_under_test(
     text: str | None, allowed_hosts: list[str]
 ) -> tuple[Dsn | None, RedisWatch | MemcachedWatch | None]:
@@ -473,21 +445,6 @@ def _cache_under_test(
     except TargetError as exc:
         raise TargetError(f"--cache: {exc.message}", hint=exc.hint) from None
     return dsn, watch
-
-
-def _profile_schedule(plan: Plan, sampler: ResourceSampler, pids: PidRegistry) -> ProfileSchedule:
-    """py-spy on the sampled server in each steady window of the plan."""
-    windows = steady_windows(plan.phases())
-    if sampler.server_pid is None or not windows:
-        raise ConfigError("--profile: the plan has no steady window of 1 s or more to profile")
-    return ProfileSchedule(sampler.server_pid, windows, PySpyConfig(), registry=pids)
-
-
-def _query_samples(sampler: ResourceSampler) -> dict[str, Any]:
-    """The statements the database's sessions ran with their values, where its probe keeps
-    them (PostgreSQL): ``redline db analyze --samples RUN`` plans statements for them."""
-    samples = getattr(sampler.probe("database"), "samples", None)
-    return {"samples": samples.to_list()} if samples is not None else {}
 
 
 def _check_gate(
