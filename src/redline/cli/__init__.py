@@ -18,6 +18,7 @@ from redline.cli._cache import cache_app
 from redline.cli._capacity import capacity
 from redline.cli._changes import add_changes_commands
 from redline.cli._compare import add_compare_commands
+from redline.cli._context import add_context_commands
 from redline.cli._db import db_app
 from redline.cli._diagnose import diagnose
 from redline.cli._exit import ExitCode
@@ -52,6 +53,7 @@ app.add_typer(optimize_app)
 add_history_commands(app)
 add_compare_commands(app)
 add_changes_commands(app)
+add_context_commands(app)
 app.command()(capacity)
 app.command()(diagnose)
 app.command()(report)

@@ -41,6 +41,8 @@ from redline.plan._bounds import (
     Range,
     Unit,
 )
+from redline.plan._context import Context, ServerSpec
+from redline.plan._context_file import load_context, validate_context
 from redline.plan._data import (
     GENERATOR_INT_RANGE,
     GENERATOR_LENGTH_RANGE,
@@ -139,6 +141,10 @@ from redline.plan._validation import plan_from_mapping, validate
 from redline.plan._yaml import load_yaml_plan
 
 __all__ = [
+    "Context",
+    "ServerSpec",
+    "load_context",
+    "validate_context",
     "Dsn",
     "DEFAULT_SCENARIO",
     "ScenarioConfig",

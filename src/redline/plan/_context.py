@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from redline.plan._dsn import Dsn
+from redline.plan._dsn import Dsn, redact_passwords
 from redline.plan._plan import Plan
 from redline.plan._threshold import Threshold
 
@@ -29,6 +29,11 @@ class ServerSpec:
     pid: int | None = None
     #: A shell-style command line, started by redline and stopped by its PID at the end.
     command: str | None = None
+
+    def __repr__(self) -> str:
+        # The command may hold a DSN with its password (--dsn postgresql://u:pw@...).
+        command = None if self.command is None else redact_passwords(self.command)
+        return f"ServerSpec(pid={self.pid!r}, command={command!r})"
 
 
 @dataclass(frozen=True)
