@@ -25,6 +25,7 @@ from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
 from redline.cli._http import http_app
 from redline.cli._import import import_app
+from redline.cli._investigate import investigate
 from redline.cli._optimize import optimize_app
 from redline.cli._profile import profile
 from redline.cli._report import report
@@ -58,6 +59,7 @@ app.command()(capacity)
 app.command()(diagnose)
 app.command()(report)
 app.command()(verify)
+app.command()(investigate)
 app.command(
     context_settings={"allow_interspersed_args": False},
 )(profile)
