@@ -34,6 +34,8 @@ DOWNSTREAMS: dict[int, tuple[str, Category]] = {
     6379: ("Redis", Category.CACHE),
     11211: ("Memcached", Category.CACHE),
 }
+#: In a closed model, X × W at this share of the VUs or more is the VUs' own concurrency.
+VUS_SHARE = 0.8
 #: A downstream's connections sit at their ceiling in at least this share of high-load seconds.
 CEILING_SHARE = 0.8
 SOURCE = "server process tree (/proc), at the highest load"
@@ -61,7 +63,7 @@ def waiting(timeline: Timeline) -> list[Finding]:
         _switches(timeline, pressure),
     ]
     if port is None:
-        return [_inside(evidence, pressure)]
+        return [] if _bounded_by_the_vus(timeline, pressure) else [_inside(evidence, pressure)]
     name, category = _downstream(port)
     count = median(_connections(s, port) for s in high)
     evidence.append(Evidence(f"connections to {name}", f"{count:g}", SOURCE))
@@ -203,10 +205,23 @@ def _busy_in_database(high: Sequence[Second], ceiling: int) -> tuple[Evidence, f
     return Evidence("database sessions at work", value, DATABASE_SOURCE), share
 
 
+def _at_once(pressure: Pressure) -> float:
+    """Requests the server works on at once at high load (X × W, Little's law)."""
+    served = median(s.count for s in pressure.bands.high)
+    return served * median(s.mean_us for s in pressure.bands.low) / 1e6
+
+
+def _bounded_by_the_vus(timeline: Timeline, pressure: Pressure) -> bool:
+    """Closed model: the server had as many requests at once as there were VUs, so an
+    inner limit cannot be told from the load's own concurrency (a stepped run can)."""
+    vus = median(s.load for s in pressure.bands.high)
+    return timeline.unit == VUS_UNIT and _at_once(pressure) >= VUS_SHARE * vus
+
+
 def _inside(evidence: list[Evidence], pressure: Pressure) -> Finding:
     served = median(s.count for s in pressure.bands.high)
     hold_s = median(s.mean_us for s in pressure.bands.low) / 1e6
-    at_once = served * hold_s
+    at_once = _at_once(pressure)
     evidence.append(
         Evidence(
             "requests the server works on at once (X × W)",

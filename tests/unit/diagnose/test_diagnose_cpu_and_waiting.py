@@ -141,6 +141,12 @@ def test_database_sessions_that_follow_the_load_are_no_pool_ceiling() -> None:
     assert pool_exhaustion(Timeline.of(document(seconds))) == []
 
 
+def test_a_flat_closed_run_does_not_call_its_own_vus_an_inner_limit() -> None:
+    # 4 VUs, 1,500 req/s at 2.7 ms: X x W = 4, the VUs themselves, whatever the server's limit.
+    seconds = [Sec(4, 1500, 2_700, min_us=250, server=server(0.05)) for _ in range(12)]
+    assert waiting(Timeline.of(document(seconds))) == []
+
+
 def test_flat_load_that_queues_is_pressure_too() -> None:
     # One level: the mean is 10x the fastest request, so requests queue.
     seconds = [Sec(16, 500, 32_000, min_us=3_000, server=server(1.0)) for _ in range(12)]
