@@ -75,6 +75,7 @@ def slow_downstream() -> Iterator[int]:
 def test_a_cpu_burning_service_is_cpu_bound_first_and_not_waiting(tmp_path: Path) -> None:
     port = free_port()
     diagnosis = diagnosed(tmp_path, port, service("cpu", port), *STEPPED)
+    assert diagnosis["findings"], diagnosis
     first = diagnosis["findings"][0]
     assert (first["rule"], first["category"]) == ("cpu-bound", "cpu")
     assert "one thread" in first["title"]
@@ -88,6 +89,7 @@ def test_a_small_pool_before_a_slow_downstream_is_exhausted_and_not_cpu(
     port = free_port()
     command = service("pool", port, "--downstream", str(slow_downstream), "--pool", "4")
     diagnosis = diagnosed(tmp_path, port, command, *STEPPED)
+    assert diagnosis["findings"], diagnosis
     first = diagnosis["findings"][0]
     assert (first["rule"], first["category"]) == ("pool-exhaustion", "concurrency")
     assert f"port {slow_downstream} stay at 4" in first["title"]
@@ -98,6 +100,7 @@ def test_a_service_keeping_every_payload_grows_memory_first(tmp_path: Path) -> N
     port = free_port()
     command = service("leak", port, "--keep-kib", "32")
     diagnosis = diagnosed(tmp_path, port, command, "--rate", "300/s", "--duration", "12s")
+    assert diagnosis["findings"], diagnosis
     first = diagnosis["findings"][0]
     assert (first["rule"], first["category"]) == ("memory-growth", "memory")
     assert "keeps growing: a leak" in first["title"]
