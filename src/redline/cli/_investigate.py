@@ -75,10 +75,12 @@ def investigate(
     """Baseline, scale to the SLA breach, profile, analyse, diagnose, optimize, report."""
     context = load_context(context_file)
     budgets = parse_budgets(budget or [], quick=quick)
+    stop = threading.Event()
+    stop_on_signals(stop)
     summary = investigate_context(
         context, budgets=budgets, optimize=optimize, rollback_after=rollback_after,
         progress_json=progress_json, out_dir=out_dir, history=db_path(history),
-        console=_console(),
+        console=_console(), stop=stop,
     )  # fmt: skip
     raise typer.Exit(int(ExitCode.OK if summary else ExitCode.TARGET))
 
@@ -115,6 +117,7 @@ def investigate_context(
     rollback_after: bool = False,
     progress_json: Path | None = None,
     console: Console | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Investigate ``context``; the summary written to ``out_dir``.
 
@@ -126,8 +129,7 @@ def investigate_context(
     if jsonl is not None:
         jsonl.start()
     out_dir.mkdir(parents=True, exist_ok=True)
-    stop = threading.Event()
-    stop_on_signals(stop)
+    stop = stop or threading.Event()
     pids = PidRegistry(pid_registry_path(history))
     server = context.server
     with resource_sampling(
