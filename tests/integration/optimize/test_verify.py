@@ -133,11 +133,18 @@ def test_a_registered_process_still_running_fails_and_a_dead_one_does_not(histor
     assert dead.returncode == 0 and "none left running" in row(dead.stdout, "processes")
 
 
+#: The demo server's time per request in the baseline (and the run that matches it).
+BASELINE_SERVICE_S = 0.05
+
+
 def short_run_against_baseline(tmp_path: Path, history: Path, service_s: float) -> str:
-    """A baseline run at 5 ms a request, stored as 'shop'; then verify's short run of the same
-    plan against a server taking ``service_s``. verify's table line for the baseline."""
+    """A baseline run at 50 ms a request, stored as 'shop'; then verify's short run of the same
+    plan against a server taking ``service_s``. verify's table line for the baseline.
+
+    50 ms, not less: a loaded machine's scheduling delays (a millisecond or so) are then
+    about 2 % of a request, inside verify's ±5 %; at 5 ms they moved p95 by 11 %."""
     plan = tmp_path / "shop.toml"
-    with capacity_server(slots=8, service_s=0.005) as server:
+    with capacity_server(slots=8, service_s=BASELINE_SERVICE_S) as server:
         plan.write_text(
             f'name = "shop"\nbase_url = "{server.url}"\nworkers = 1\n'
             '[[requests]]\nname = "home"\nurl = "/"\n'
@@ -162,12 +169,12 @@ def short_run_against_baseline(tmp_path: Path, history: Path, service_s: float) 
 
 
 def test_a_short_run_matches_the_stored_baseline(tmp_path: Path, history: Path) -> None:
-    line = short_run_against_baseline(tmp_path, history, service_s=0.005)
+    line = short_run_against_baseline(tmp_path, history, service_s=BASELINE_SERVICE_S)
     assert "pass" in line and "(allowed ±5%)" in line, line
 
 
 def test_a_short_run_slower_than_the_baseline_fails(tmp_path: Path, history: Path) -> None:
-    line = short_run_against_baseline(tmp_path, history, service_s=0.010)  # 5 ms slower
+    line = short_run_against_baseline(tmp_path, history, service_s=0.065)  # 30 % slower
     assert "FAIL" in line and "p95 +" in line, line
 
 
