@@ -16,7 +16,7 @@ demo: env
 	$(RUN) python -m redline.demo
 
 test: env
-	$(RUN) pytest
+	$(RUN) pytest --durations=20
 
 test-all: env
 	$(RUN) pytest -m ""
