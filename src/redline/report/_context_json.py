@@ -337,15 +337,18 @@ def _load_patterns(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _pain_points(documents: Sequence[Mapping[str, Any]], notes: list[str]) -> dict[str, Any]:
     diagnosed = next((d for d in documents if d.get("diagnosis")), None)
+    if diagnosed is None and not documents:
+        return {"run_id": None, "findings": []}
+    document = diagnosed if diagnosed is not None else documents[0]
     if diagnosed is not None:
         run_id, findings = diagnosed["run"]["id"], diagnosed["diagnosis"].get("findings") or []
-    elif documents:
-        diagnosis = diagnose(documents[0])
-        run_id, findings = diagnosis.run_id, [f.to_dict() for f in diagnosis.findings]
     else:
-        return {"run_id": None, "findings": []}
+        diagnosis = diagnose(document)
+        run_id, findings = diagnosis.run_id, [f.to_dict() for f in diagnosis.findings]
+    sampled = bool((document.get("resources") or {}).get("server"))
     if not findings:
-        notes.append(f"run {run_id}: no findings (sample the server with --server-pid to see more)")
+        hint = "" if sampled else " (sample the server with --server-pid to see more)"
+        notes.append(f"run {run_id}: no findings{hint}")
     keys = ("rule", "category", "severity", "title", "location", "recommendation")
     return {
         "run_id": run_id,
