@@ -70,6 +70,10 @@ def investigate(
     out_dir: Annotated[
         Path, typer.Option(help="Where report.html and investigation.json are written.")
     ] = Path("."),
+    queries: Annotated[
+        Path | None,
+        typer.Option(help="A SQLite database's statements, for its index advice (a .sql file)."),
+    ] = None,
     history: DbOption = None,
 ) -> None:
     """Baseline, scale to the SLA breach, profile, analyse, diagnose, optimize, report."""
@@ -80,7 +84,7 @@ def investigate(
     summary = investigate_context(
         context, budgets=budgets, optimize=optimize, rollback_after=rollback_after,
         progress_json=progress_json, out_dir=out_dir, history=db_path(history),
-        console=_console(), stop=stop,
+        console=_console(), stop=stop, queries=queries,
     )  # fmt: skip
     raise typer.Exit(int(ExitCode.OK if summary else ExitCode.TARGET))
 
@@ -118,6 +122,7 @@ def investigate_context(
     progress_json: Path | None = None,
     console: Console | None = None,
     stop: threading.Event | None = None,
+    queries: Path | None = None,
 ) -> dict[str, Any]:
     """Investigate ``context``; the summary written to ``out_dir``.
 
@@ -138,7 +143,8 @@ def investigate_context(
     ) as started:  # fmt: skip
         check_context(context)  # the server listens by now; nothing was sent
         measurer = _measurer(context, started.server_pid, history, stop, pids)
-        config = InvestigateConfig(budgets, history, out_dir, optimize, rollback_after)
+        config = InvestigateConfig(budgets, history, out_dir, optimize, rollback_after,
+                                   queries=queries)  # fmt: skip
         work = Investigation(context, config, measure=measurer,
                              read_run=lambda run_id: stored_run(history, run_id))  # fmt: skip
         with _LiveProgress(console) as live:

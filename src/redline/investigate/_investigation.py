@@ -37,6 +37,8 @@ SUMMARY_SCHEMA_VERSION: Final = 1
 SUMMARY_FILE: Final = "investigation.json"
 #: Findings the summary lists.
 TOP_FINDINGS: Final = 10
+#: The figures whose regression undoes the kept changes (the delivery summary's).
+DELIVERY_METRICS: Final = ("p95", "throughput", "error_rate")
 #: Timed runs of each statement an index serves, before and after it.
 INDEX_REPETITIONS: Final = 5
 
@@ -62,6 +64,8 @@ class InvestigateConfig:
     rollback_after: bool = False
     #: The journal of changes (``redline changes``, ``redline rollback``).
     journal: Path | None = None
+    #: The statements a SQLite database runs (it keeps no statistics of its own).
+    queries: Path | None = None
 
 
 @dataclass
@@ -208,8 +212,10 @@ class Investigation:
         if isinstance(compared, Comparison):
             figures.update({k: v for k, v in compared.improvement.to_dict().items() if v})
             figures["verdict"] = compared.verdict.value
-            if compared.verdict is Verdict.REGRESSED and self.state.kept_entries:
-                self.state.notes.append("validate: the load regressed; the kept changes undone")
+            worse = _delivery_regressions(compared)
+            if worse and self.state.kept_entries:
+                self.state.notes.append(f"validate: {', '.join(worse)} regressed over every "
+                                        "endpoint; the kept changes undone")  # fmt: skip
                 self._undo_kept()
         return figures
 
@@ -272,6 +278,8 @@ class Investigation:
 
     def _analyze(self, dsn: Dsn, analyzers: Mapping[str, Analyzer]) -> None:
         analyzer = analyzers.get(dsn.scheme)
+        if dsn.scheme == "sqlite" and self.config.queries is not None:
+            analyzer = _sqlite_analyzer(self.config.queries)
         if analyzer is None:
             self.state.notes.append(f"analysis: {dsn.scheme} is not analyzed here ({dsn})")
             return
@@ -318,6 +326,22 @@ def _postgres(dsn: Dsn, samples: Any) -> tuple[dict[str, Any], list[Any]]:
     return found.to_dict(), list(found.advice)
 
 
+def _sqlite_analyzer(queries: Path) -> Analyzer:
+    """SQLite: each statement of ``queries`` planned, with the candidates that improve it."""
+
+    def analyze(dsn: Dsn, _samples: Any) -> tuple[dict[str, Any], list[Any]]:
+        from redline.investigate._optimizing import sqlite_advice
+        from redline.probes import analyze_sqlite
+
+        found = analyze_sqlite(dsn, queries)
+        advice = sqlite_advice(found.planned)
+        summary = {"statements": len(found.planned), "table_rows": found.table_rows,
+                   "advice": [a.change.summary for a in advice], "notes": found.notes}  # fmt: skip
+        return summary, advice
+
+    return analyze
+
+
 def _mysql(dsn: Dsn, _samples: Any) -> tuple[dict[str, Any], list[Any]]:
     from redline.probes import analyze_mysql
 
@@ -340,6 +364,16 @@ def _memcached(dsn: Dsn, _samples: Any) -> tuple[dict[str, Any], list[Any]]:
 DATABASE_ANALYZERS: Final[Mapping[str, Analyzer]] = {"postgresql": _postgres, "mysql": _mysql}
 #: The cache analyses, by scheme.
 CACHE_ANALYZERS: Final[Mapping[str, Analyzer]] = {"redis": _redis, "memcached": _memcached}
+
+
+def _delivery_regressions(compared: Comparison) -> list[str]:
+    """The delivery figures (p95, throughput, error rate over every endpoint) that regressed:
+    one endpoint's tail is not what a change is kept or undone for."""
+    return [
+        d.metric.value
+        for d in compared.overall().deltas.values()
+        if d.metric.value in DELIVERY_METRICS and d.verdict is Verdict.REGRESSED
+    ]
 
 
 def _run_figures(run: StoredRun, prefix: str) -> dict[str, Any]:
