@@ -20,6 +20,7 @@ from redline.cli._changes import add_changes_commands
 from redline.cli._compare import add_compare_commands
 from redline.cli._context import add_context_commands
 from redline.cli._db import db_app
+from redline.cli._demo import demo
 from redline.cli._diagnose import diagnose
 from redline.cli._exit import ExitCode
 from redline.cli._history import add_history_commands
@@ -60,6 +61,7 @@ app.command()(diagnose)
 app.command()(report)
 app.command()(verify)
 app.command()(investigate)
+app.command()(demo)
 app.command(
     context_settings={"allow_interspersed_args": False},
 )(profile)
