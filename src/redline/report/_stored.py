@@ -19,7 +19,12 @@ from rich.text import Text
 from redline.errors import ConfigError
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR
 from redline.plan import parse_threshold
-from redline.report._terminal import SUMMARY_PERCENTILES, endpoint_table, format_latency
+from redline.report._terminal import (
+    SUMMARY_PERCENTILES,
+    endpoint_table,
+    format_latency,
+    format_metric_value,
+)
 
 __all__ = ["render_stored_run"]
 
@@ -48,20 +53,15 @@ def _summary_table(document: Mapping[str, Any]) -> Table:
     return table
 
 
-def _observed(source: str, value: float | None) -> str:
+def observed_figure(source: str, value: float | None, *, missing: str = "") -> str:
+    """A stored threshold's observed figure in its metric's unit (``missing`` when none)."""
     if value is None:
-        return ""
+        return missing
     try:
         metric = parse_threshold(source).metric
     except ConfigError:  # a rule this redline no longer reads: show the bare figure
         return f"{value:g}"
-    if metric.is_latency:
-        return format_latency(value)
-    if metric == "error_rate":
-        return f"{value:.2%}"
-    if metric == "rps":
-        return f"{value:,.1f}/s"
-    return f"{value:,.0f}"
+    return format_metric_value(metric, value)
 
 
 def _threshold_table(thresholds: list[Mapping[str, Any]]) -> Table:
@@ -70,7 +70,7 @@ def _threshold_table(thresholds: list[Mapping[str, Any]]) -> Table:
         table.add_column(header)
     for outcome in thresholds:
         mark = Text("✓ pass", "green") if outcome["passed"] else Text("✗ FAIL", "bold red")
-        observed = _observed(outcome["threshold"], outcome["observed"])
+        observed = observed_figure(outcome["threshold"], outcome["observed"])
         if outcome.get("failed_at_s") is not None:
             observed += f" (failed at {outcome['failed_at_s'] + 1}s)"
         table.add_row(mark, Text(outcome["threshold"]), Text(observed))

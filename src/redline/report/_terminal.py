@@ -10,6 +10,7 @@ from rich.text import Text
 
 from redline.load import Progress, RunResult, RunStatus, ThresholdOutcome
 from redline.metrics import HISTOGRAM_RELATIVE_ERROR, IntervalStats
+from redline.plan import Metric
 from redline.units import format_latency
 
 __all__ = ["LiveView", "endpoint_table", "format_latency", "render_summary"]
@@ -128,7 +129,11 @@ def _threshold_table(result: RunResult) -> Table:
 def _format_observed(outcome: ThresholdOutcome) -> str:
     value = outcome.observed
     assert value is not None  # checked by the caller
-    metric = outcome.threshold.metric
+    return format_metric_value(outcome.threshold.metric, value)
+
+
+def format_metric_value(metric: Metric, value: float) -> str:
+    """A threshold metric's figure in its unit: a latency, a share, a rate or a count."""
     if metric.is_latency:
         return format_latency(value)
     if metric == "error_rate":

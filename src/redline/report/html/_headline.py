@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from redline.errors import ConfigError
-from redline.plan import parse_threshold
+from redline.report._stored import observed_figure
 from redline.report.html._page import Cell, Section, esc, figures_list, table
 from redline.units import format_bytes, format_latency
 
@@ -34,23 +33,6 @@ def _latency(value: object) -> str:
     return format_latency(float(value)) if isinstance(value, int | float) else "—"
 
 
-def _observed(source: str, value: float | None) -> str:
-    """A threshold's observed figure in its metric's unit (as ``redline show`` writes it)."""
-    if value is None:
-        return "—"
-    try:
-        metric = parse_threshold(source).metric
-    except ConfigError:  # a rule this redline no longer reads: the bare figure
-        return f"{value:g}"
-    if metric.is_latency:
-        return format_latency(value)
-    if metric == "error_rate":
-        return f"{value:.2%}"
-    if metric == "rps":
-        return f"{value:,.1f}/s"
-    return f"{value:,.0f}"
-
-
 def _thresholds(thresholds: Sequence[Mapping[str, Any]]) -> str:
     rows: list[list[Cell | str]] = []
     for outcome in thresholds:
@@ -59,7 +41,7 @@ def _thresholds(thresholds: Sequence[Mapping[str, Any]]) -> str:
         failed_at = outcome.get("failed_at_s")
         when = "" if failed_at is None else f"failed at {failed_at + 1} s"
         abort = " (aborts the run)" if outcome.get("abort") else ""
-        observed = _observed(outcome["threshold"], outcome.get("observed"))
+        observed = observed_figure(outcome["threshold"], outcome.get("observed"), missing="—")
         rows.append([mark, Cell(outcome["threshold"] + abort, css="mono"), observed, when])
     return "<h3>Thresholds</h3>" + table(("", "threshold", "observed", "when"), rows)
 
